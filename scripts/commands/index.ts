@@ -1,0 +1,5 @@
+// Every CLI subcommand, in the order `--help` lists them. Add one line per new command module.
+import type { CommandModule } from 'yargs';
+
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export const commands: CommandModule<any, any>[] = [];
