@@ -1,0 +1,189 @@
+// Our wasm kernels against the pure-JS cpu backend on random shapes: outputs and gradients must
+// agree to relative error < 1e-4 (max |wasm - cpu| / max |cpu|).
+import * as tf from '@tensorflow/tfjs';
+import '@tensorflow/tfjs-backend-wasm';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { registerWasmTrainingKernels, wasmTrainingKernels } from '../../models/kernels/index';
+
+const TOL = 1e-4;
+
+function rng(seed: number): () => number {
+  let s = seed >>> 0;
+  return () => {
+    s = (s + 0x6d2b79f5) >>> 0;
+    let t = s;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+const randInt = (r: () => number, lo: number, hi: number) => lo + Math.floor(r() * (hi - lo + 1));
+const randArray = (r: () => number, n: number) => Float32Array.from({ length: n }, () => r() * 2 - 1);
+
+type Inputs = Record<string, { values: Float32Array | Int32Array; shape: number[]; dtype?: 'float32' | 'int32' }>;
+
+/** Runs `fn` on `backend` with fresh tensors from `inputs`; returns every output's values. */
+async function runOn(backend: string, inputs: Inputs, fn: (t: Record<string, tf.Tensor>) => tf.Tensor[]) {
+  await tf.setBackend(backend);
+  return tf.tidy(() => {
+    const t: Record<string, tf.Tensor> = {};
+    for (const [k, v] of Object.entries(inputs)) t[k] = tf.tensor(v.values, v.shape, v.dtype ?? 'float32');
+    return fn(t).map((o) => ({ shape: o.shape, values: o.dataSync() as Float32Array }));
+  });
+}
+
+async function expectSame(inputs: Inputs, fn: (t: Record<string, tf.Tensor>) => tf.Tensor[]) {
+  const ref = await runOn('cpu', inputs, fn);
+  const got = await runOn('wasm', inputs, fn);
+  expect(got.length).toBe(ref.length);
+  for (let i = 0; i < ref.length; i++) {
+    expect(got[i].shape).toEqual(ref[i].shape);
+    let maxRef = 0;
+    let maxDiff = 0;
+    for (let j = 0; j < ref[i].values.length; j++) {
+      maxRef = Math.max(maxRef, Math.abs(ref[i].values[j]));
+      maxDiff = Math.max(maxDiff, Math.abs(ref[i].values[j] - got[i].values[j]));
+    }
+    expect(Number.isFinite(maxDiff)).toBe(true);
+    expect(maxDiff / Math.max(maxRef, 1e-12)).toBeLessThan(TOL);
+  }
+}
+
+beforeAll(async () => {
+  registerWasmTrainingKernels();
+  expect(await tf.setBackend('wasm')).toBe(true);
+});
+
+describe('registration', () => {
+  it('registers our kernels for wasm, replacing the slow ones', () => {
+    for (const k of wasmTrainingKernels) expect(tf.getKernel(k.kernelName, 'wasm')).toBe(k);
+  });
+});
+
+interface ConvCase {
+  n: number; h: number; w: number; ci: number; co: number; kh: number; kw: number;
+  s: [number, number]; pad: 'same' | 'valid';
+}
+function convCases(seed: number, count: number): ConvCase[] {
+  const r = rng(seed);
+  const cases: ConvCase[] = [
+    // Shapes of the reference networks' layers (small batch).
+    { n: 2, h: 84, w: 84, ci: 4, co: 8, kh: 8, kw: 8, s: [4, 4], pad: 'valid' },
+    { n: 2, h: 21, w: 16, ci: 6, co: 5, kh: 4, kw: 4, s: [2, 2], pad: 'same' },
+    // Windows that leave the last rows/cols of the input unread (cropping path).
+    { n: 2, h: 11, w: 10, ci: 3, co: 4, kh: 3, kw: 2, s: [3, 4], pad: 'valid' },
+  ];
+  while (cases.length < count) {
+    const kh = randInt(r, 1, 5);
+    const kw = randInt(r, 1, 5);
+    const pad = r() < 0.5 ? 'same' : 'valid';
+    cases.push({
+      n: randInt(r, 1, 3), h: randInt(r, kh, 13), w: randInt(r, kw, 13), ci: randInt(r, 1, 7), co: randInt(r, 1, 9),
+      kh, kw, s: [randInt(r, 1, 3), randInt(r, 1, 3)], pad,
+    });
+  }
+  return cases;
+}
+const label = (c: ConvCase) => `x ${c.n}x${c.h}x${c.w}x${c.ci}, k ${c.kh}x${c.kw}x${c.co}, s ${c.s}, ${c.pad}`;
+
+describe('Conv2DBackpropFilter and Conv2DBackpropInput (conv2d gradients)', () => {
+  const r = rng(7);
+  for (const c of convCases(1, 14)) {
+    it(label(c), async () => {
+      const inputs: Inputs = {
+        x: { values: randArray(r, c.n * c.h * c.w * c.ci), shape: [c.n, c.h, c.w, c.ci] },
+        f: { values: randArray(r, c.kh * c.kw * c.ci * c.co), shape: [c.kh, c.kw, c.ci, c.co] },
+      };
+      await expectSame(inputs, (t) => {
+        const conv = (x: tf.Tensor, f: tf.Tensor) => tf.conv2d(x as tf.Tensor4D, f as tf.Tensor4D, c.s, c.pad);
+        const y = conv(t.x, t.f);
+        const dy = tf.sin(tf.range(0, y.size).reshape(y.shape)); // a non-uniform upstream gradient
+        const [dx, df] = tf.grads((x, f) => conv(x, f).mul(dy).sum())([t.x, t.f]);
+        return [y, dx, df];
+      });
+    });
+  }
+});
+
+describe('conv2dTranspose forward and gradients', () => {
+  const r = rng(11);
+  for (const c of convCases(2, 10)) {
+    it(label(c), async () => {
+      const oh = c.pad === 'same' ? Math.ceil(c.h / c.s[0]) : Math.floor((c.h - c.kh) / c.s[0]) + 1;
+      const ow = c.pad === 'same' ? Math.ceil(c.w / c.s[1]) : Math.floor((c.w - c.kw) / c.s[1]) + 1;
+      const inputs: Inputs = {
+        y: { values: randArray(r, c.n * oh * ow * c.co), shape: [c.n, oh, ow, c.co] },
+        f: { values: randArray(r, c.kh * c.kw * c.ci * c.co), shape: [c.kh, c.kw, c.ci, c.co] },
+      };
+      await expectSame(inputs, (t) => {
+        const tconv = (y: tf.Tensor, f: tf.Tensor) =>
+          tf.conv2dTranspose(y as tf.Tensor4D, f as tf.Tensor4D, [c.n, c.h, c.w, c.ci], c.s, c.pad);
+        const x = tconv(t.y, t.f);
+        const up = tf.cos(tf.range(0, x.size).reshape(x.shape));
+        const [dy, df] = tf.grads((y, f) => tconv(y, f).mul(up).sum())([t.y, t.f]);
+        return [x, dy, df];
+      });
+    });
+  }
+});
+
+describe('BatchMatMul with transposed operands and batches', () => {
+  const r = rng(3);
+  const shapes: Array<[number, number, number, number, number]> = [
+    // [batchA, batchB, m, k, n]
+    [1, 1, 32, 3136, 51],
+    [1, 1, 7, 1, 9],
+    [3, 3, 5, 6, 7],
+    [4, 1, 8, 3, 5],
+    [1, 2, 4, 4, 4],
+    [2, 2, 1, 13, 1],
+  ];
+  for (const [ba, bb, m, k, n] of shapes) {
+    for (const ta of [false, true]) {
+      for (const tb of [false, true]) {
+        it(`a ${ba}x${m}x${k} b ${bb}x${k}x${n} transposeA=${ta} transposeB=${tb}`, async () => {
+          const inputs: Inputs = {
+            a: { values: randArray(r, ba * m * k), shape: [ba, ta ? k : m, ta ? m : k] },
+            b: { values: randArray(r, bb * k * n), shape: [bb, tb ? n : k, tb ? k : n] },
+          };
+          await expectSame(inputs, (t) => [tf.matMul(t.a, t.b, ta, tb)]);
+        });
+      }
+    }
+  }
+  it('dense layer gradients (2-D, the DQN head shape)', async () => {
+    const inputs: Inputs = {
+      x: { values: randArray(r, 16 * 300), shape: [16, 300] },
+      w: { values: randArray(r, 300 * 40), shape: [300, 40] },
+    };
+    await expectSame(inputs, (t) => {
+      const [dx, dw] = tf.grads((x, w) => tf.matMul(x, w).square().sum())([t.x, t.w]);
+      return [dx, dw];
+    });
+  });
+});
+
+describe('UnsortedSegmentSum (gather gradient)', () => {
+  const r = rng(5);
+  it('direct, with out-of-range ids dropped', async () => {
+    const ids = Int32Array.from({ length: 50 }, () => randInt(r, -1, 12));
+    await expectSame(
+      { x: { values: randArray(r, 50 * 6), shape: [50, 6] }, ids: { values: ids, shape: [50], dtype: 'int32' } },
+      (t) => [tf.unsortedSegmentSum(t.x, t.ids as tf.Tensor1D, 12)],
+    );
+  });
+  for (const axis of [0, 1]) {
+    it(`gradient of gather (embedding / codebook lookup), axis ${axis}`, async () => {
+      const table = axis === 0 ? [20, 8] : [5, 20, 3];
+      const n = table.reduce((a, b) => a * b, 1);
+      const ids = Int32Array.from({ length: 30 }, () => randInt(r, 0, 19));
+      await expectSame(
+        { e: { values: randArray(r, n), shape: table }, ids: { values: ids, shape: [30], dtype: 'int32' } },
+        (t) => {
+          const g = tf.grad((e) => tf.gather(e, t.ids, axis).square().sum())(t.e);
+          return [tf.gather(t.e, t.ids, axis), g];
+        },
+      );
+    });
+  }
+});
