@@ -15,7 +15,7 @@
  * LAS SHA SHX SHY SHS, NOP with operands (DOP/TOP), SBC2 (opcode $EB), JAM (KIL).
  */
 
-type Mode =
+export type Mode =
   | 'imp' | 'imm' | 'zp' | 'zpx' | 'zpy' | 'abs' | 'absx' | 'absy' | 'ind' | 'indx' | 'indy' | 'rel';
 
 // mnemonic: "mode opcode mode opcode ..." (imp also covers the accumulator form, e.g. "ASL A")
@@ -71,6 +71,8 @@ const TABLE_SRC: Record<string, string> = {
 const ALIASES: Record<string, string> = { ISC: 'ISB', ASR: 'ALR', AXS: 'SBX', KIL: 'JAM', TAS: 'SHS' };
 
 const TABLE = new Map<string, Map<Mode, number>>();
+/** Mnemonic → addressing mode → opcode, for every instruction this assembler knows. */
+export const OPCODES: ReadonlyMap<string, ReadonlyMap<Mode, number>> = TABLE;
 for (const [mn, spec] of Object.entries(TABLE_SRC)) {
   const parts = spec.split(/\s+/);
   const modes = new Map<Mode, number>();

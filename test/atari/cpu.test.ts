@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { Bus } from '../../atari/bus';
 import { Cpu } from '../../atari/cpu';
-import { assemble, AsmError } from './asm';
+import { assemble, AsmError, OPCODES, type Mode } from './asm';
 
 interface Access {
   kind: 'r' | 'w';
@@ -399,6 +399,7 @@ describe('decimal mode (Breakout keeps its score in BCD)', () => {
     expect(dec('ADC', 0x19, 0x01, 0)).toEqual({ a: 0x20, c: 0, z: 0 });
     expect(dec('ADC', 0x09, 0x01, 0)).toEqual({ a: 0x10, c: 0, z: 0 });
     expect(dec('ADC', 0x58, 0x46, 1)).toEqual({ a: 0x05, c: 1, z: 0 });
+    // Z comes from the BCD result, as in Stella (an NMOS 6502 takes Z from the binary sum $9A).
     expect(dec('ADC', 0x99, 0x01, 0)).toEqual({ a: 0x00, c: 1, z: 1 });
     expect(dec('ADC', 0x12, 0x34, 0)).toEqual({ a: 0x46, c: 0, z: 0 });
     expect(dec('ADC', 0x50, 0x49, 1)).toEqual({ a: 0x00, c: 1, z: 1 });
@@ -683,6 +684,35 @@ describe('undocumented opcodes', () => {
     expect([sbx2.x, sbx2.p & 0x83]).toEqual([0xff, FLAG.N]);
   });
 
+  it('the unstable store/load ops follow the formulas Stella uses', () => {
+    // SHX/SHY/SHA store the register(s) AND (high byte of the target + 1).
+    const shx = run(`LDX #$ff\nLDY #$01\nSHX $1200,Y\nJAM`);
+    expect(shx.bus.mem[0x1201]).toBe(0x13);
+    const shy = run(`LDY #$f0\nLDX #$02\nSHY $3400,X\nJAM`);
+    expect(shy.bus.mem[0x3402]).toBe(0x30);
+    const sha = run(`LDA #$ff\nLDX #$0f\nLDY #$00\nSHA $1200,Y\nJAM`);
+    expect(sha.bus.mem[0x1200]).toBe(0x03);
+    const shs = run(`LDA #$f3\nLDX #$3f\nLDY #$00\nSHS $1200,Y\nJAM`);
+    expect([shs.bus.mem[0x1200], shs.cpu.sp]).toEqual([0x13, 0x33]);
+    const las = run(`LDY #$01\nLAS $1000,Y\nJAM`, { sp: 0xf0, mem: { 0x1001: 0x3c } });
+    expect([las.cpu.a, las.cpu.x, las.cpu.sp]).toEqual([0x30, 0x30, 0x30]);
+    // ANE and LXA with the constant $EE.
+    const ane = run(`LDA #$00\nLDX #$ff\nANE #$ff\nJAM`).cpu;
+    expect(ane.a).toBe(0xee);
+    const lxa = run(`LDA #$01\nLXA #$13\nJAM`).cpu;
+    expect([lxa.a, lxa.x]).toEqual([0x03, 0x03]);
+  });
+
+  it('decimal-mode ARR applies the BCD fix-ups', () => {
+    // A AND $ff = $ff; ROR with C=0 -> $7f; low digit fix-up: (f + 1) > 5 -> low nibble +6; high: f0+10 > 50 -> +$60, C=1
+    const { cpu } = run(`SED\nCLC\nLDA #$ff\nARR #$ff\nJAM`);
+    expect(cpu.a).toBe(0xd5);
+    expect(cpu.p & (FLAG.C | FLAG.N | FLAG.V)).toBe(FLAG.C);
+    // V = bit 6 of (A AND v) XOR bit 6 of the rotated value; no fix-up for $40 -> $20.
+    const v = run(`SED\nCLC\nLDA #$40\nARR #$ff\nJAM`).cpu;
+    expect([v.a, v.p & (FLAG.C | FLAG.N | FLAG.V)]).toEqual([0x20, FLAG.V]);
+  });
+
   it('multi-byte NOPs skip their operands and change nothing', () => {
     const src = (ops: number[]): string => `.byte ${ops.map((o) => `$${o.toString(16)}`).join(',')}\nJAM`;
     const sizes: [number, number][] = [
@@ -766,6 +796,36 @@ describe('cycle counts', () => {
       expect(cyclesOf(src, init)).toBe(expected);
     });
   }
+
+  it('every opcode the assembler knows takes the cycles its addressing mode and access kind give', () => {
+    // Derived from the 6502's bus-cycle rules rather than copied from the core's table.
+    const WRITES = new Set(['STA', 'STX', 'STY', 'SAX', 'SHA', 'SHX', 'SHY', 'SHS']);
+    const RMW = new Set(['ASL', 'LSR', 'ROL', 'ROR', 'INC', 'DEC', 'SLO', 'RLA', 'SRE', 'RRA', 'DCP', 'ISB']);
+    const READ: Partial<Record<Mode, number>> = { imm: 2, zp: 3, zpx: 4, zpy: 4, abs: 4, absx: 4, absy: 4, indx: 6, indy: 5 };
+    const WRITE: Partial<Record<Mode, number>> = { zp: 3, zpx: 4, zpy: 4, abs: 4, absx: 5, absy: 5, indx: 6, indy: 6 };
+    const MODIFY: Partial<Record<Mode, number>> = { zp: 5, zpx: 6, abs: 6, absx: 7, absy: 7, indx: 8, indy: 8 };
+    const SPECIAL: Record<string, number> = {
+      JMP: 3, JSR: 6, RTS: 6, RTI: 6, BRK: 7, PHA: 3, PHP: 3, PLA: 4, PLP: 4,
+    };
+    let checked = 0;
+    for (const [mn, modes] of OPCODES) {
+      for (const [mode, op] of modes) {
+        if (mode === 'rel') continue; // branches have their own test
+        let expected: number | undefined;
+        if (mn === 'JMP' && mode === 'ind') expected = 5;
+        else if (SPECIAL[mn] !== undefined) expected = SPECIAL[mn];
+        else if (mode === 'imp') expected = 2;
+        else if (WRITES.has(mn)) expected = WRITE[mode];
+        else if (RMW.has(mn)) expected = MODIFY[mode];
+        else expected = READ[mode];
+        // X = Y = 0 and zero operands: no page is crossed.
+        const got = cyclesOf(`.byte $${op.toString(16)}, $00, $00`);
+        expect([mn, mode, got]).toEqual([mn, mode, expected]);
+        checked++;
+      }
+    }
+    expect(checked).toBeGreaterThan(200);
+  });
 
   it('branches: 2 not taken, 3 taken, 4 taken across a page', () => {
     const branchCycles = (src: string, init: Init = {}): number => {
