@@ -7,6 +7,8 @@ import { batchMatMulConfig } from './batch-mat-mul';
 import { conv2DBackpropFilterConfig } from './conv2d-backprop-filter';
 import { conv2DBackpropInputConfig } from './conv2d-backprop-input';
 import { explicitPaddingConv, isExplicitPaddingWrapper } from './explicit-padding-conv';
+import { registerMissingGradients } from './gradients';
+import { maxPoolGradConfig } from './max-pool-grad';
 import { unsortedSegmentSumConfig } from './unsorted-segment-sum';
 
 /** Kernels we implement ourselves. */
@@ -14,6 +16,7 @@ export const wasmTrainingKernels: tf.KernelConfig[] = [
   batchMatMulConfig,
   conv2DBackpropFilterConfig,
   conv2DBackpropInputConfig,
+  maxPoolGradConfig,
   unsortedSegmentSumConfig,
 ];
 /** Backend kernels we wrap (see explicit-padding-conv.ts). */
@@ -26,8 +29,12 @@ function replace(config: tf.KernelConfig): void {
   tf.registerKernel(config);
 }
 
-/** Registers our kernels for the 'wasm' backend (idempotent); returns the names of all replaced kernels. */
+/**
+ * Registers our kernels for the 'wasm' backend and the gradients tfjs lacks everywhere
+ * (idempotent); returns the names of the wasm kernels added or replaced.
+ */
 export function registerWasmTrainingKernels(): string[] {
+  registerMissingGradients();
   for (const k of wasmTrainingKernels) replace(k);
   for (const name of wrappedWasmKernels) {
     const original = tf.getKernel(name, 'wasm');

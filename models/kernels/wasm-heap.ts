@@ -132,6 +132,12 @@ export class WasmHeap {
       h.copyWithin(dst >>> 2, src >>> 2, (src >>> 2) + size);
       return;
     }
+    if (newShape.length === 2 && newShape[0] % 64 === 0 && size > 65536) {
+      // The backend's transpose writes rows of newShape[0] floats; at power-of-two-ish strides that
+      // thrashes the cache (9 ms for 512x3136, against 1.2 ms the other way); tiles avoid it.
+      transposeTiled(this.f32(), src >>> 2, dst >>> 2, newShape[0], newShape[1]);
+      return;
+    }
     this.withViews(
       [
         [src, size],
@@ -175,6 +181,25 @@ export class WasmHeap {
           p.dilation[0], p.dilation[1], p.stride[0], p.stride[1], p.cin, p.cout, oi,
         ),
     );
+  }
+}
+
+/** dst[c, r] = src[r, c] for a rows x cols matrix, in 16x16 tiles (float offsets). */
+function transposeTiled(f: Float32Array, s0: number, d0: number, rows: number, cols: number): void {
+  const B = 16;
+  for (let i0 = 0; i0 < rows; i0 += B) {
+    const i1 = Math.min(rows, i0 + B);
+    for (let j0 = 0; j0 < cols; j0 += B) {
+      const j1 = Math.min(cols, j0 + B);
+      for (let i = i0; i < i1; i++) {
+        let s = s0 + i * cols + j0;
+        let d = d0 + j0 * rows + i;
+        for (let j = j0; j < j1; j++) {
+          f[d] = f[s++];
+          d += rows;
+        }
+      }
+    }
   }
 }
 

@@ -187,3 +187,74 @@ describe('UnsortedSegmentSum (gather gradient)', () => {
     });
   }
 });
+
+// Ops the project's networks use (DQN conv nets + dueling head, MLPs, VQ-VAE with codebook lookup,
+// per-pixel softmax cross-entropy): forward and gradients on wasm must match cpu. A kernel the wasm
+// backend lacks shows up here as an error.
+describe('ops the project networks need, forward and gradient', () => {
+  const r = rng(9);
+  const x4 = () => ({ values: randArray(r, 2 * 9 * 8 * 3), shape: [2, 9, 8, 3] });
+  const cases: Array<[string, () => Inputs, (t: Record<string, tf.Tensor>) => tf.Tensor[]]> = [
+    ['conv2d with dilations (forward)', () => ({ x: x4(), f: { values: randArray(r, 3 * 3 * 3 * 4), shape: [3, 3, 3, 4] } }),
+      (t) => [tf.conv2d(t.x as tf.Tensor4D, t.f as tf.Tensor4D, 1, 'same', 'NHWC', [2, 2]),
+        tf.conv2d(t.x as tf.Tensor4D, t.f as tf.Tensor4D, 1, 'valid', 'NHWC', [2, 1])]],
+    ['fused conv2d with bias and relu, same padding', () => ({ x: x4(), f: { values: randArray(r, 3 * 2 * 3 * 5), shape: [3, 2, 3, 5] },
+      b: { values: randArray(r, 5), shape: [5] } }),
+    (t) => [tf.fused.conv2d({ x: t.x as tf.Tensor4D, filter: t.f as tf.Tensor4D, strides: [2, 3], pad: 'same', bias: t.b, activation: 'relu' }),
+      ...tf.grads((x, f, b) => tf.fused.conv2d({ x: x as tf.Tensor4D, filter: f as tf.Tensor4D, strides: 2, pad: 'same', bias: b, activation: 'relu' }).square().sum())([t.x, t.f, t.b])]],
+    ['maxPool / avgPool and their gradients', () => ({ x: x4() }),
+      (t) => [tf.maxPool(t.x as tf.Tensor4D, 2, 2, 'same'), tf.avgPool(t.x as tf.Tensor4D, 3, 2, 'valid'),
+        tf.grad((x) => tf.maxPool(x as tf.Tensor4D, 2, 2, 'same').square().sum())(t.x),
+        tf.grad((x) => tf.avgPool(x as tf.Tensor4D, 3, 2, 'valid').square().sum())(t.x)]],
+    ['depthToSpace and its gradient', () => ({ x: { values: randArray(r, 2 * 3 * 4 * 8), shape: [2, 3, 4, 8] } }),
+      (t) => [tf.depthToSpace(t.x as tf.Tensor4D, 2), tf.grad((x) => tf.depthToSpace(x as tf.Tensor4D, 2).square().sum())(t.x)]],
+    ['softmax, logSoftmax, per-pixel softmax cross-entropy', () => ({ x: x4(), y: x4() }),
+      (t) => [tf.softmax(t.x), tf.logSoftmax(t.x),
+        ...tf.grads((x) => tf.losses.softmaxCrossEntropy(tf.softmax(t.y.mul(5)), x))([t.x]),
+        tf.grad((x) => tf.logSoftmax(x).mul(t.y).sum())(t.x)]],
+    ['oneHot, argMax, argMin, gather', () => ({ x: { values: randArray(r, 40), shape: [10, 4] } }),
+      (t) => [tf.oneHot(tf.argMax(t.x, 1), 4), tf.oneHot(tf.argMin(t.x, 0), 10), tf.gather(t.x, tf.argMax(t.x, 1)).toFloat()]],
+    ['max / min reductions and their gradients', () => ({ x: { values: randArray(r, 60), shape: [5, 12] } }),
+      (t) => [tf.max(t.x, 1), tf.min(t.x, 0), tf.grad((x) => tf.max(x, 1).square().sum())(t.x),
+        tf.grad((x) => tf.min(x, 0).square().sum())(t.x), tf.grad((x) => tf.max(x))(t.x)]],
+    ['sign, abs, clipByValue, huber and their gradients', () => ({ x: { values: randArray(r, 60), shape: [5, 12] }, y: { values: randArray(r, 60), shape: [5, 12] } }),
+      (t) => [tf.sign(t.x), tf.grad((x) => tf.clipByValue(x, -0.5, 0.3).mul(t.y).sum())(t.x),
+        tf.grad((x) => tf.abs(x).mul(t.y).sum())(t.x), tf.grad((x) => tf.losses.huberLoss(t.y, x))(t.x)]],
+    ['dueling head: mean over actions, broadcasting, concat, slices', () => ({ x: { values: randArray(r, 8 * 6), shape: [8, 6] } }),
+      (t) => [tf.grad((x) => {
+        const v = tf.slice(x, [0, 0], [-1, 1]);
+        const a = tf.slice(x, [0, 1], [-1, 5]);
+        return tf.add(v, tf.sub(a, tf.mean(a, 1, true))).square().sum().add(tf.concat([x, x], 1).mean());
+      })(t.x)]],
+    ['codebook lookup by one-hot matmul with a straight-through estimator', () => ({ z: { values: randArray(r, 12 * 4), shape: [12, 4] },
+      c: { values: randArray(r, 6 * 4), shape: [6, 4] } }),
+    (t) => {
+      const q = (z: tf.Tensor, c: tf.Tensor) => tf.matMul(tf.oneHot(tf.argMin(tf.sub(tf.sum(tf.square(c), 1), tf.mul(2, tf.matMul(z, c, false, true))), 1), 6), c);
+      return [q(t.z, t.c), ...tf.grads((z, c) => tf.add(q(z, c).square().sum(), tf.sub(z, q(z, c)).square().sum()))([t.z, t.c])];
+    }],
+    ['sigmoid, tanh, elu, leakyRelu, exp, log and their gradients', () => ({ x: { values: randArray(r, 30), shape: [3, 10] } }),
+      (t) => ['sigmoid', 'tanh', 'elu', 'exp'].map((op) => tf.grad((x) => (tf as unknown as Record<string, (x: tf.Tensor) => tf.Tensor>)[op](x).sum())(t.x))
+        .concat([tf.grad((x) => tf.leakyRelu(x, 0.1).sum())(t.x), tf.grad((x) => tf.log(tf.add(tf.abs(x), 1)).sum())(t.x)])],
+    ['embedding MLP: gather rows, dense, relu', () => ({ e: { values: randArray(r, 16 * 8), shape: [16, 8] }, w: { values: randArray(r, 8 * 5), shape: [8, 5] } }),
+      (t) => tf.grads((e, w) => tf.relu(tf.matMul(tf.gather(e, tf.tensor1d([3, 1, 3, 15, 0], 'int32')), w)).square().sum())([t.e, t.w])],
+  ];
+  for (const [name, make, fn] of cases) it(name, async () => expectSame(make(), fn));
+});
+
+describe('gradients tfjs lacks', () => {
+  it('DepthToSpace gradient is the inverse rearrangement (checked element by element)', async () => {
+    await tf.setBackend('wasm');
+    const [n, h, w, bs, c] = [2, 3, 2, 2, 3];
+    const x = tf.randomNormal([n, h, w, bs * bs * c], 0, 1, 'float32', 3) as tf.Tensor4D;
+    const u = tf.randomNormal([n, h * bs, w * bs, c], 0, 1, 'float32', 4);
+    const g = tf.grad((x) => tf.depthToSpace(x as tf.Tensor4D, bs).mul(u).sum())(x).arraySync() as number[][][][];
+    const uu = u.arraySync() as number[][][][];
+    for (let b = 0; b < n; b++)
+      for (let i = 0; i < h; i++)
+        for (let j = 0; j < w; j++)
+          for (let k = 0; k < bs * bs * c; k++) {
+            const [di, dj, ch] = [Math.floor(k / (bs * c)), Math.floor(k / c) % bs, k % c];
+            expect(g[b][i][j][k]).toBeCloseTo(uu[b][i * bs + di][j * bs + dj][ch], 6);
+          }
+  });
+});
