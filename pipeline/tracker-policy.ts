@@ -1,0 +1,90 @@
+// Scripted Breakout players for varied training data before (or besides) the DQN agent:
+//  - TrackerPolicy follows the ball using two RAM bytes, so games last and reach later states
+//    (fewer bricks, faster ball, higher scores), with a share of random actions held for a few steps;
+//  - HeldRandomPolicy holds a random action for 1..30 steps and presses FIRE after a life is lost,
+//    like the wm-eval-sample `traj-held` player (lots of paddle motion, many lost lives).
+// Actions are indices into Breakout's minimal set: 0 NOOP, 1 FIRE, 2 RIGHT, 3 LEFT.
+import { seededRandom, type Policy, type PolicyObservation } from './policy';
+
+const NOOP = 0, FIRE = 1, RIGHT = 2, LEFT = 3;
+/** RAM bytes (checked against the wm-eval-sample screens): ball x = ram[99] - 48, paddle centre ≈ ram[72] - 39. */
+const RAM_BALL_X = 99, RAM_BALL_Y = 101, RAM_PADDLE_X = 72;
+
+export function ramBallX(ram: Uint8Array): number { return ram[RAM_BALL_X] - 48; }
+export function ramPaddleX(ram: Uint8Array): number { return ram[RAM_PADDLE_X] - 39; }
+/** The ball is in play when its y byte is non-zero. */
+export function ramBallInPlay(ram: Uint8Array): boolean { return ram[RAM_BALL_Y] !== 0; }
+
+export interface TrackerOptions {
+  /** Share of steps that start a random action (held for 1..8 steps). */
+  randomShare: number;
+  /** Paddle-to-ball distance within which the tracker rests (pixels). */
+  deadZone: number;
+}
+
+export class TrackerPolicy implements Policy {
+  readonly name: string;
+  private rng: () => number;
+  private held = 0;
+  private heldAction = NOOP;
+  /** Aim off the paddle centre by this much (varied per life, so the ball leaves at varied angles). */
+  private aim = 0;
+  private lives = -1;
+
+  constructor(private readonly opts: TrackerOptions = { randomShare: 0.1, deadZone: 4 }, seed = 0) {
+    this.name = `tracker(random=${opts.randomShare})`;
+    this.rng = seededRandom(seed);
+  }
+
+  reset(seed: number): void {
+    this.rng = seededRandom(seed ^ 0x7ac6);
+    this.held = 0;
+    this.lives = -1;
+  }
+
+  act(obs: PolicyObservation): number {
+    if (obs.lives !== this.lives) { this.lives = obs.lives; this.aim = Math.round((this.rng() - 0.5) * 12); }
+    if (this.held > 0) { this.held--; return this.heldAction; }
+    if (this.rng() < this.opts.randomShare) {
+      this.heldAction = Math.floor(this.rng() * 4);
+      this.held = Math.floor(this.rng() * 8);
+      return this.heldAction;
+    }
+    if (!ramBallInPlay(obs.ram)) return this.rng() < 0.5 ? FIRE : NOOP;
+    const d = ramBallX(obs.ram) + this.aim - ramPaddleX(obs.ram);
+    if (d > this.opts.deadZone) return RIGHT;
+    if (d < -this.opts.deadZone) return LEFT;
+    return NOOP;
+  }
+}
+
+export class HeldRandomPolicy implements Policy {
+  readonly name = 'held-random(1..30)';
+  private rng: () => number;
+  private held = 0;
+  private action = NOOP;
+  private lives = -1;
+
+  constructor(seed = 0) {
+    this.rng = seededRandom(seed);
+  }
+
+  reset(seed: number): void {
+    this.rng = seededRandom(seed ^ 0x4e1d);
+    this.held = 0;
+    this.lives = -1;
+  }
+
+  act(obs: PolicyObservation): number {
+    const lostLife = this.lives !== -1 && obs.lives < this.lives;
+    const first = this.lives === -1;
+    this.lives = obs.lives;
+    if (first || lostLife) { this.held = 0; return FIRE; }
+    if (this.held <= 0) {
+      this.action = Math.floor(this.rng() * 4);
+      this.held = 1 + Math.floor(this.rng() * 30);
+    }
+    this.held--;
+    return this.action;
+  }
+}

@@ -1,0 +1,445 @@
+// Stage 3: train the latent action model (VQ-VAE) whose decoder is the world model.
+// One readable loop; every hyperparameter in TrainLatentConfig below.
+//
+// Per step: sample windows (K context frames + next) from the train episodes; the encoder maps
+// (last context frames, next) to z, quantized to one of N codes (EMA codebook, straight-through
+// gradient, commitment loss); the decoder predicts the next frame's colour class per pixel from the K
+// context frames and the code. Loss: per-pixel cross-entropy where pixels that change against the last
+// context frame weigh `dynamicWeight` times more (otherwise copying the last frame is nearly optimal).
+import * as tf from '@tensorflow/tfjs';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { DEFAULT_LATENT_ACTION_CONFIG, type LatentActionConfig, LatentActionModel, packFrames, packedShape, packWeights } from '../models/latent-action';
+import { EmaCodebook, codeUsage } from '../models/vq';
+import { initBackend, type BackendPreference } from '../models/backend';
+import { loadTensorGroup, readCheckpointMeta, restoreOptimizerState, optimizerState, tensorRecord } from '../models/checkpoint';
+import { classesToRgb, FRAME_PIXELS } from './frame-classes';
+import { buildLatentDataset, describeDataset, type LatentDataset, type Window } from './latent-dataset';
+import { createRun, openRun, readMetrics, type Run } from './run';
+import { Progress, onInterrupt } from './progress';
+import { Prng, type PrngState } from './prng';
+import { writeImageGridPng, writeLineChartPng } from './plot';
+import { saveWorldModel } from './world-model';
+import { UserError } from './errors';
+import { findBall } from './world-model-metrics';
+
+export interface TrainLatentConfig {
+  /** Recording folders (or episode sidecars) to train on. */
+  data: string[];
+  /** Use at most this many episodes per recording folder (0 = all). */
+  maxEpisodes: number;
+  cacheDir: string;
+  valShare: number;
+  testShare: number;
+  model: LatentActionConfig;
+  batchSize: number;
+  /** Optimizer steps in total (a resumed run continues to this count). */
+  steps: number;
+  /** Stop after this many minutes of training (0 = no limit); the last checkpoint is kept. */
+  timeLimitMin: number;
+  lr: number;
+  lrFinal: number;
+  warmupSteps: number;
+  /** Loss weight of a pixel that changes between the last context frame and the target (others weigh 1). */
+  dynamicWeight: number;
+  /** Commitment loss weight (pulls the encoder output toward its code). */
+  commitment: number;
+  emaDecay: number;
+  /** Codes with an EMA share below deadShare/N are restarted onto encoder outputs. */
+  deadShare: number;
+  restartEvery: number;
+  logEvery: number;
+  evalEvery: number;
+  /** Validation windows scored at each evaluation (spread evenly over the val split). */
+  valWindows: number;
+  gridEvery: number;
+  checkpointEvery: number;
+  seed: number;
+  backend: BackendPreference;
+}
+
+export const DEFAULT_TRAIN_LATENT_CONFIG: TrainLatentConfig = {
+  data: ['data/recordings/random'],
+  maxEpisodes: 0,
+  cacheDir: 'data/cache/latent-frames',
+  valShare: 0.1,
+  testShare: 0.1,
+  model: DEFAULT_LATENT_ACTION_CONFIG,
+  batchSize: 16,
+  steps: 4000,
+  timeLimitMin: 0,
+  lr: 2e-3,
+  lrFinal: 1e-4,
+  warmupSteps: 100,
+  dynamicWeight: 30,
+  commitment: 0.25,
+  emaDecay: 0.95,
+  deadShare: 0.25,
+  restartEvery: 25,
+  logEvery: 10,
+  evalEvery: 200,
+  valWindows: 192,
+  gridEvery: 200,
+  checkpointEvery: 100,
+  seed: 1,
+  backend: 'auto',
+};
+
+export interface TrainLatentOptions {
+  config: TrainLatentConfig;
+  /** Run folder name (data/runs/train-latent-NAME); default a timestamp. */
+  name?: string;
+  /** Continue the run in this folder from its last checkpoint. */
+  resume?: string;
+  /** Parent of new run folders (default data/runs). */
+  root?: string;
+  /** A dataset built by the caller (tests); default: built from config.data. */
+  dataset?: LatentDataset;
+  log?: (line: string) => void;
+  wandb?: boolean;
+}
+
+export interface TrainLatentResult {
+  runDir: string;
+  step: number;
+  best: ValScores | null;
+  stopped: boolean;
+}
+
+export interface ValScores {
+  step: number;
+  loss: number;
+  /** Share of pixels changing (in truth or prediction, against the last context frame) predicted exactly. */
+  dynamicAccuracy: number;
+  /** Ball within 4 px (frames where truth or prediction has one). */
+  ballWithin4: number | null;
+  codesUsed: number;
+  perplexity: number;
+}
+
+/** Linear warm-up, then cosine decay from lr to lrFinal. */
+export function learningRate(cfg: Pick<TrainLatentConfig, 'lr' | 'lrFinal' | 'warmupSteps' | 'steps'>, step: number): number {
+  if (step < cfg.warmupSteps) return (cfg.lr * (step + 1)) / cfg.warmupSteps;
+  const t = Math.min(1, (step - cfg.warmupSteps) / Math.max(1, cfg.steps - cfg.warmupSteps));
+  return cfg.lrFinal + 0.5 * (cfg.lr - cfg.lrFinal) * (1 + Math.cos(Math.PI * t));
+}
+
+/** Packed inputs of a batch of windows, as plain arrays (turned into tensors by `toTensors`). */
+export interface PackedBatch {
+  size: number;
+  older: Float32Array | null;
+  last: Float32Array;
+  target: Float32Array;
+  weights: Float32Array;
+  /** Class frames kept for scoring and pictures. */
+  lastFrames: Uint8Array[];
+  targetFrames: Uint8Array[];
+  contextFrames: Uint8Array[][];
+}
+
+export function packBatchOf(ds: LatentDataset, windows: Window[], cfg: LatentActionConfig, dynamicWeight: number): PackedBatch {
+  const B = windows.length, K = cfg.contextFrames;
+  const cell = packedShape(cfg, 1);
+  const n1 = cell.h4 * cell.w4 * cell.channels;
+  const out: PackedBatch = {
+    size: B,
+    older: K > 1 ? new Float32Array(B * n1 * (K - 1)) : null,
+    last: new Float32Array(B * n1),
+    target: new Float32Array(B * n1),
+    weights: new Float32Array(B * cell.h4 * cell.w4 * 16),
+    lastFrames: [],
+    targetFrames: [],
+    contextFrames: [],
+  };
+  windows.forEach((w, i) => {
+    const { context, target } = ds.frames(w);
+    const last = context[K - 1];
+    if (out.older) packFrames(cfg, context.slice(0, K - 1), out.older, i);
+    packFrames(cfg, [last], out.last, i);
+    packFrames(cfg, [target], out.target, i);
+    packWeights(cfg, (p) => (target[p] !== last[p] ? 1 + dynamicWeight : 1), out.weights, i);
+    out.lastFrames.push(last);
+    out.targetFrames.push(target);
+    out.contextFrames.push(context);
+  });
+  return out;
+}
+
+interface BatchTensors { older: tf.Tensor4D | null; last: tf.Tensor4D; next: tf.Tensor4D; target: tf.Tensor2D; weights: tf.Tensor1D }
+
+function toTensors(b: PackedBatch, cfg: LatentActionConfig): BatchTensors {
+  const s = packedShape(cfg, 1);
+  return {
+    older: b.older ? tf.tensor4d(b.older, [b.size, s.h4, s.w4, s.channels * (cfg.contextFrames - 1)]) : null,
+    last: tf.tensor4d(b.last, [b.size, s.h4, s.w4, s.channels]),
+    next: tf.tensor4d(b.target, [b.size, s.h4, s.w4, s.channels]),
+    target: tf.tensor2d(b.target, [b.size * s.h4 * s.w4 * 16, cfg.numClasses]),
+    weights: tf.tensor1d(b.weights),
+  };
+}
+
+function disposeBatch(t: BatchTensors): void {
+  t.older?.dispose(); t.last.dispose(); t.next.dispose(); t.target.dispose(); t.weights.dispose();
+}
+
+/** Weighted per-pixel cross-entropy of packed logits against packed one-hot targets. */
+export function weightedCrossEntropy(logits: tf.Tensor4D, target: tf.Tensor2D, weights: tf.Tensor1D, numClasses: number): tf.Scalar {
+  const logp = tf.logSoftmax(logits.reshape([-1, numClasses]));
+  const ce = tf.neg(tf.sum(tf.mul(target, logp), 1));
+  return tf.div(tf.sum(tf.mul(ce, weights)), tf.sum(weights)) as tf.Scalar;
+}
+
+/** Dynamic-pixel accuracy on class frames (a class match is an exact colour match). */
+export function classDynamicAccuracy(pred: Uint8Array, truth: Uint8Array, last: Uint8Array): { correct: number; total: number } {
+  let correct = 0, total = 0;
+  for (let p = 0; p < truth.length; p++) {
+    if (truth[p] === last[p] && pred[p] === last[p]) continue;
+    total++;
+    if (pred[p] === truth[p]) correct++;
+  }
+  return { correct, total };
+}
+
+interface TrainState {
+  step: number;
+  prng: PrngState;
+  ema: { emaCounts: number[]; emaSums: number[] };
+  best: ValScores | null;
+  trainSeconds: number;
+}
+
+export async function trainLatent(opts: TrainLatentOptions): Promise<TrainLatentResult> {
+  const log = opts.log ?? ((l: string) => console.log(l));
+  const run: Run<TrainLatentConfig & { backendInfo?: unknown }> = opts.resume
+    ? await openRun(opts.resume, { wandb: opts.wandb })
+    : await createRun({ stage: 'train-latent', name: opts.name, root: opts.root, config: opts.config, wandb: opts.wandb });
+  const cfg = opts.resume ? { ...DEFAULT_TRAIN_LATENT_CONFIG, ...run.config } : opts.config;
+  const backendInfo = await initBackend(cfg.backend, { log });
+  const mcfg = cfg.model;
+  log(`train-latent: run folder ${run.dir}`);
+
+  const ds = opts.dataset ?? (await buildLatentDataset({
+    recordings: cfg.data, cacheDir: cfg.cacheDir, contextFrames: mcfg.contextFrames,
+    valShare: cfg.valShare, testShare: cfg.testShare, maxEpisodes: cfg.maxEpisodes, log,
+  }));
+  if (ds.contextFrames !== mcfg.contextFrames) throw new Error('dataset context frames differ from the model config');
+  const train = ds.windows('train');
+  let val = ds.windows('val');
+  if (train.length === 0) throw new UserError(`no training windows in ${cfg.data.join(', ')} (record more episodes)`);
+  if (val.length === 0) { log('train-latent: no validation episodes; validating on training windows'); val = train; }
+  const valPick = Array.from({ length: Math.min(cfg.valWindows, val.length) }, (_, i) => val[Math.floor((i * val.length) / Math.min(cfg.valWindows, val.length))]);
+  const gridPick = [0, 1, 2, 3, 4, 5].map((i) => valPick[Math.floor((i * valPick.length) / 6)]).filter((w) => w !== undefined);
+  const summary = ds.summary();
+  log(`train-latent: episodes train ${summary.train.episodes} / val ${summary.val.episodes} / test ${summary.test.episodes}; windows train ${train.length}, val ${val.length}`);
+  if (!opts.dataset) await run.writeManifest(cfg.data.map((p, i) => ({ role: `recording-${i}`, path: p })), { dataset: describeDataset(ds, cfg.data) });
+
+  const model = new LatentActionModel(mcfg, cfg.seed);
+  const ema = new EmaCodebook({ size: mcfg.codebookSize, dim: mcfg.codeDim, decay: cfg.emaDecay, deadShare: cfg.deadShare }, model.codebook);
+  const optimizer = tf.train.adam(cfg.lr);
+  const setLr = (lr: number) => { (optimizer as unknown as { learningRate: number }).learningRate = lr; };
+  const rng = new Prng(cfg.seed);
+  const vars = [...model.params.values()];
+  let state: TrainState = { step: 0, prng: rng.getState(), ema: ema.state(), best: null, trainSeconds: 0 };
+
+  const lastDir = join(run.dir, 'checkpoint-last');
+  const bestDir = join(run.dir, 'checkpoint-best');
+  if (opts.resume && existsSync(lastDir)) {
+    const meta = readCheckpointMeta(lastDir);
+    const named = tensorRecord(loadTensorGroup(lastDir, 'weights'));
+    model.setWeights(named);
+    ema.codebook.set(model.codebook);
+    model.codebook = ema.codebook;
+    Object.values(named).forEach((t) => t.dispose());
+    state = meta.trainState as TrainState;
+    ema.loadState(state.ema);
+    rng.setState(state.prng);
+    // Adam's slots exist only after a first step: take one with zero gradients' worth of learning rate.
+    setLr(0);
+    optimizer.minimize(() => tf.sum(tf.stack(vars.map((v) => tf.sum(v).mul(0)))) as tf.Scalar, false, vars);
+    await restoreOptimizerState(optimizer, loadTensorGroup(lastDir, 'optimizer'));
+    log(`train-latent: resumed at step ${state.step}`);
+  }
+  model.codebook = ema.codebook; // the EMA owns the codebook array from here on
+
+  const saveLast = async (): Promise<void> => {
+    state.prng = rng.getState();
+    state.ema = ema.state();
+    await saveWorldModel(lastDir, model, {
+      step: state.step, command: process.argv.slice(1), data: { recordings: cfg.data, splits: summary }, trainState: state,
+    }, await optimizerState(optimizer));
+  };
+
+  let stopping = false;
+  const removeInterrupt = onInterrupt(() => { stopping = true; }, { exit: false });
+  const progress = new Progress({ total: cfg.steps, label: 'train-latent', unit: 'step', initial: state.step });
+  const started = Date.now();
+  const secondsBefore = state.trainSeconds;
+  const recent: Record<string, number[]> = {};
+  const push = (k: string, v: number) => { (recent[k] ??= []).push(v); };
+  const codesSeen: number[] = [];
+
+  try {
+    while (state.step < cfg.steps && !stopping) {
+      if (cfg.timeLimitMin > 0 && secondsBefore + (Date.now() - started) / 1000 > cfg.timeLimitMin * 60) { log('train-latent: time limit reached'); break; }
+      const t0 = performance.now();
+      const windows = Array.from({ length: cfg.batchSize }, () => train[rng.int(train.length)]);
+      const packed = packBatchOf(ds, windows, mcfg, cfg.dynamicWeight);
+      const t = toTensors(packed, mcfg);
+      const tPack = performance.now() - t0;
+      const lr = learningRate(cfg, state.step);
+      setLr(lr);
+      let zData: Float32Array = new Float32Array(0);
+      let codes: Int32Array = new Int32Array(0);
+      let ceValue = 0, commitValue = 0;
+      const cost = optimizer.minimize(() => {
+        const z = model.encodeContinuous(t.older, t.last, t.next);
+        codes = model.nearestCodes(z);
+        zData = z.dataSync() as Float32Array;
+        const zq = model.codeVectors(codes);
+        const logits = model.decode(t.older, t.last, model.quantize(z, codes));
+        const ce = weightedCrossEntropy(logits, t.target, t.weights, mcfg.numClasses);
+        const commit = tf.mean(tf.square(tf.sub(z, zq)));
+        ceValue = ce.dataSync()[0];
+        commitValue = commit.dataSync()[0];
+        return tf.add(ce, tf.mul(commit, cfg.commitment)) as tf.Scalar;
+      }, true, vars);
+      cost?.dispose();
+      disposeBatch(t);
+      ema.update(zData, codes);
+      let restarted: number[] = [];
+      if ((state.step + 1) % cfg.restartEvery === 0) restarted = ema.restartDead(zData, codes, () => rng.next());
+      state.step++;
+      const usage = codeUsage(codes, mcfg.codebookSize);
+      codesSeen.push(...codes);
+      push('ce', ceValue); push('commit', commitValue); push('perplexity', usage.perplexity);
+      push('step_ms', performance.now() - t0); push('pack_ms', tPack);
+      if (restarted.length) log(`step ${state.step}: restarted dead codes ${restarted.join(', ')}`);
+
+      if (state.step % cfg.logEvery === 0) {
+        const mean = (k: string) => { const a = recent[k] ?? []; return a.reduce((x, y) => x + y, 0) / Math.max(1, a.length); };
+        const used = codeUsage(codesSeen, mcfg.codebookSize);
+        run.logMetrics({
+          step: state.step, split: 'train', lr, ce: mean('ce'), commit: mean('commit'), batch_perplexity: mean('perplexity'),
+          window_perplexity: used.perplexity, codes_used: used.used, code_counts: used.counts,
+          step_ms: mean('step_ms'), pack_ms: mean('pack_ms'), restarts: restarted.length,
+        });
+        progress.update(state.step, { ce: mean('ce'), ppl: used.perplexity, used: used.used, ms: Math.round(mean('step_ms')) });
+        for (const k of Object.keys(recent)) recent[k] = [];
+        codesSeen.length = 0;
+      }
+      if (state.step % cfg.evalEvery === 0 || state.step === cfg.steps) {
+        const scores = validate(ds, valPick, model, cfg, state.step);
+        run.logMetrics({ ...scores, split: 'val' });
+        progress.log(`step ${state.step}: val loss ${scores.loss.toFixed(4)}, dynamic accuracy ${scores.dynamicAccuracy.toFixed(3)}, ball<=4px ${scores.ballWithin4?.toFixed(3) ?? '-'}, codes used ${scores.codesUsed}, perplexity ${scores.perplexity.toFixed(2)}`);
+        if (!state.best || scores.dynamicAccuracy > state.best.dynamicAccuracy) {
+          state.best = scores;
+          state.trainSeconds = secondsBefore + (Date.now() - started) / 1000;
+          await saveWorldModel(bestDir, model, {
+            step: state.step, command: process.argv.slice(1), data: { recordings: cfg.data, splits: summary },
+            trainingSeconds: state.trainSeconds, backend: backendInfo.name, val: scores,
+          });
+        }
+      }
+      if (state.step % cfg.gridEvery === 0) await writeGrid(join(run.dir, `samples-${String(state.step).padStart(6, '0')}.png`), ds, gridPick, model, cfg);
+      if (state.step % cfg.checkpointEvery === 0) {
+        state.trainSeconds = secondsBefore + (Date.now() - started) / 1000;
+        await saveLast();
+      }
+    }
+    state.trainSeconds = secondsBefore + (Date.now() - started) / 1000;
+    await saveLast();
+    progress.finish();
+    await writeCurves(run);
+    run.writeSummary({ step: state.step, best: state.best, trainSeconds: state.trainSeconds, backend: backendInfo.name, stopped: stopping, splits: summary });
+  } finally {
+    removeInterrupt();
+    await run.close();
+    if (!opts.dataset) ds.close();
+  }
+  model.dispose();
+  optimizer.dispose();
+  return { runDir: run.dir, step: state.step, best: state.best, stopped: stopping };
+}
+
+/** Score the model on validation windows: loss, class-exact dynamic accuracy, ball placement, code usage. */
+export function validate(ds: LatentDataset, windows: Window[], model: LatentActionModel, cfg: TrainLatentConfig, step: number): ValScores {
+  let lossSum = 0, batches = 0, correct = 0, total = 0, ballJudged = 0, ballNear = 0;
+  const codes: number[] = [];
+  for (let i = 0; i < windows.length; i += cfg.batchSize) {
+    const ws = windows.slice(i, i + cfg.batchSize);
+    const packed = packBatchOf(ds, ws, model.config, cfg.dynamicWeight);
+    const t = toTensors(packed, model.config);
+    const { loss, preds, batchCodes } = tf.tidy(() => {
+      const z = model.encodeContinuous(t.older, t.last, t.next);
+      const c = model.nearestCodes(z);
+      const logits = model.decode(t.older, t.last, model.codeVectors(c));
+      const l = weightedCrossEntropy(logits, t.target, t.weights, model.config.numClasses).dataSync()[0];
+      return { loss: l, preds: model.argmaxFrames(logits), batchCodes: c };
+    });
+    disposeBatch(t);
+    lossSum += loss; batches++;
+    codes.push(...batchCodes);
+    preds.forEach((p, j) => {
+      const d = classDynamicAccuracy(p, packed.targetFrames[j], packed.lastFrames[j]);
+      correct += d.correct; total += d.total;
+      const bt = findBall(classesToRgb(packed.targetFrames[j])), bp = findBall(classesToRgb(p));
+      if (bt || bp) { ballJudged++; if (bt && bp && Math.hypot(bt.x - bp.x, bt.y - bp.y) <= 4) ballNear++; }
+    });
+  }
+  const usage = codeUsage(codes, model.config.codebookSize);
+  return {
+    step,
+    loss: lossSum / Math.max(1, batches),
+    dynamicAccuracy: total === 0 ? 1 : correct / total,
+    ballWithin4: ballJudged === 0 ? null : ballNear / ballJudged,
+    codesUsed: usage.used,
+    perplexity: usage.perplexity,
+  };
+}
+
+/** Red where the prediction is wrong, the true frame dimmed elsewhere. */
+export function differenceFrame(pred: Uint8Array, truth: Uint8Array): Uint8Array {
+  const out = new Uint8Array(FRAME_PIXELS * 3);
+  const rgb = classesToRgb(truth);
+  for (let p = 0; p < FRAME_PIXELS; p++) {
+    if (pred[p] !== truth[p]) { out[3 * p] = 255; out[3 * p + 1] = 255; out[3 * p + 2] = 255; }
+    else { out[3 * p] = rgb[3 * p] >> 2; out[3 * p + 1] = rgb[3 * p + 1] >> 2; out[3 * p + 2] = rgb[3 * p + 2] >> 2; }
+  }
+  return out;
+}
+
+async function writeGrid(path: string, ds: LatentDataset, windows: Window[], model: LatentActionModel, cfg: TrainLatentConfig): Promise<void> {
+  if (windows.length === 0) return;
+  const packed = packBatchOf(ds, windows, model.config, cfg.dynamicWeight);
+  const t = toTensors(packed, model.config);
+  const { preds, codes } = tf.tidy(() => {
+    const c = model.nearestCodes(model.encodeContinuous(t.older, t.last, t.next));
+    return { preds: model.argmaxFrames(model.decode(t.older, t.last, model.codeVectors(c))), codes: c };
+  });
+  disposeBatch(t);
+  const K = model.config.contextFrames;
+  const rows = preds.map((p, i) => [
+    ...packed.contextFrames[i].map((f) => classesToRgb(f)),
+    classesToRgb(packed.targetFrames[i]),
+    classesToRgb(p),
+    differenceFrame(p, packed.targetFrames[i]),
+  ]);
+  const columnLabels = [...Array.from({ length: K }, (_, k) => `context t-${K - k}`), 'real next', 'predicted', 'difference'];
+  await writeImageGridPng(path, rows, { columnLabels, rowLabels: Array.from(codes, (c) => `code ${c}`) });
+}
+
+async function writeCurves(run: Run<unknown>): Promise<void> {
+  const lines = readMetrics(run.dir);
+  const trainLines = lines.filter((l) => l.split === 'train');
+  const valLines = lines.filter((l) => l.split === 'val');
+  if (trainLines.length < 2) return;
+  await writeLineChartPng(run.path('loss.png'), [
+    { name: 'train ce', points: trainLines.map((l) => [l.step, Number(l.ce)] as [number, number]) },
+    ...(valLines.length ? [{ name: 'val loss', points: valLines.map((l) => [l.step, Number(l.loss)] as [number, number]) }] : []),
+  ], { title: 'latent action model loss', xLabel: 'step' });
+  if (valLines.length >= 2) {
+    await writeLineChartPng(run.path('val-dynamic-accuracy.png'), [
+      { name: 'dynamic accuracy', points: valLines.map((l) => [l.step, Number(l.dynamicAccuracy)] as [number, number]) },
+    ], { title: 'validation dynamic-pixel accuracy', xLabel: 'step' });
+  }
+}

@@ -1,0 +1,92 @@
+// The trained latent action model as a world model: load/save a checkpoint folder, infer the code of
+// a real transition (encoder), predict the next frame from context frames and a code (decoder).
+// Frames here are colour-class frames (pipeline/frame-classes.ts), H*W bytes each.
+import * as tf from '@tensorflow/tfjs';
+import {
+  type LatentActionConfig,
+  LatentActionModel,
+  latentActionFromWeights,
+  packFrames,
+  packedShape,
+} from '../models/latent-action';
+import { loadTensorGroup, readCheckpointMeta, saveCheckpoint, tensorRecord, type CheckpointMeta, type NamedTensor } from '../models/checkpoint';
+
+export const WORLD_MODEL_KIND = 'world-model';
+
+/** Pack a batch of frame lists (each the same length) into one tensor [B, h4, w4, F*16*C]. */
+export function packBatch(cfg: LatentActionConfig, samples: Uint8Array[][], buffer?: Float32Array): tf.Tensor4D {
+  const f = samples[0].length;
+  const s = packedShape(cfg, f);
+  const size = samples.length * s.h4 * s.w4 * s.channels;
+  const data = buffer && buffer.length >= size ? buffer.subarray(0, size) : new Float32Array(size);
+  samples.forEach((frames, i) => packFrames(cfg, frames, data, i));
+  return tf.tensor4d(data, [samples.length, s.h4, s.w4, s.channels]);
+}
+
+export class WorldModel {
+  constructor(readonly model: LatentActionModel, readonly meta: CheckpointMeta = {}) {}
+
+  get config(): LatentActionConfig { return this.model.config; }
+  get contextFrames(): number { return this.model.config.contextFrames; }
+  get codebookSize(): number { return this.model.config.codebookSize; }
+
+  static async load(dir: string): Promise<WorldModel> {
+    const meta = readCheckpointMeta(dir);
+    const named = tensorRecord(loadTensorGroup(dir, 'weights'));
+    try {
+      return new WorldModel(latentActionFromWeights((meta.config ?? {}) as Partial<LatentActionConfig>, named), meta);
+    } finally {
+      for (const t of Object.values(named)) t.dispose();
+    }
+  }
+
+  /** Packed older (null when K = 1) and last context frames of each context (the last K frames are used). */
+  private packContext(contexts: Uint8Array[][]): { older: tf.Tensor4D | null; last: tf.Tensor4D } {
+    const k = this.contextFrames;
+    for (const c of contexts) if (c.length < k) throw new Error(`world model: a context needs ${k} frames, got ${c.length}`);
+    return {
+      older: k > 1 ? packBatch(this.config, contexts.map((c) => c.slice(c.length - k, c.length - 1))) : null,
+      last: packBatch(this.config, contexts.map((c) => [c[c.length - 1]])),
+    };
+  }
+
+  /** The code the encoder assigns to each real transition (context frames, oldest first, then the real next frame). */
+  inferCodes(contexts: Uint8Array[][], nexts: Uint8Array[]): Int32Array {
+    return tf.tidy(() => {
+      const { older, last } = this.packContext(contexts);
+      const next = packBatch(this.config, nexts.map((n) => [n]));
+      return this.model.nearestCodes(this.model.encodeContinuous(older, last, next));
+    });
+  }
+
+  /** Logits (packed layout) of the next frame for each context (K frames, oldest first) and code. */
+  logits(contexts: Uint8Array[][], codes: ArrayLike<number>): tf.Tensor4D {
+    return tf.tidy(() => {
+      const { older, last } = this.packContext(contexts);
+      return this.model.decode(older, last, this.model.codeVectors(Array.from(codes)));
+    });
+  }
+
+  /** Most likely next frame (class frame) for each context and code. */
+  predict(contexts: Uint8Array[][], codes: ArrayLike<number>): Uint8Array[] {
+    const logits = this.logits(contexts, codes);
+    try {
+      return this.model.argmaxFrames(logits);
+    } finally {
+      logits.dispose();
+    }
+  }
+}
+
+/** Save a world model (+ optional optimizer state) as a checkpoint folder (atomic). */
+export async function saveWorldModel(dir: string, model: LatentActionModel, meta: CheckpointMeta, optimizer?: NamedTensor[]): Promise<void> {
+  const weights = model.namedWeights();
+  try {
+    await saveCheckpoint(dir, {
+      tensors: { weights, ...(optimizer ? { optimizer } : {}) },
+      meta: { kind: WORLD_MODEL_KIND, ...meta, config: model.config },
+    });
+  } finally {
+    weights.find((w) => w.name === 'vq/codebook')?.tensor.dispose();
+  }
+}

@@ -1,0 +1,79 @@
+// `npm run stage:train-latent`: train the latent action model (VQ-VAE) whose decoder is the world model.
+import type { CommandModule } from 'yargs';
+import { BACKEND_CHOICES, type BackendPreference } from '../../models/backend';
+import { DEFAULT_LATENT_ACTION_CONFIG } from '../../models/latent-action';
+import { UserError } from '../../pipeline/errors';
+import { DEFAULT_TRAIN_LATENT_CONFIG, trainLatent, type TrainLatentConfig } from '../../pipeline/train-latent';
+
+interface Args {
+  data: string[];
+  name?: string;
+  resume?: string;
+  steps: number;
+  'time-limit': number;
+  batch: number;
+  lr: number;
+  context: number;
+  codes: number;
+  'dynamic-weight': number;
+  'max-episodes': number;
+  'eval-every': number;
+  seed: number;
+  backend: string;
+  wandb?: boolean;
+}
+
+const D = DEFAULT_TRAIN_LATENT_CONFIG;
+
+export const trainLatentCommand: CommandModule<object, Args> = {
+  command: 'train-latent',
+  describe: 'Train the latent action model (VQ-VAE; its decoder is the world model) on recorded episodes',
+  builder: (yargs) =>
+    yargs
+      .option('data', { type: 'string', array: true, default: D.data, describe: 'Recording folders (episode-NNNNN.json + video) to train on' })
+      .option('name', { type: 'string', describe: 'Run folder name: data/runs/train-latent-NAME (default: a timestamp)' })
+      .option('resume', { type: 'string', describe: 'Continue the run in this folder from its last checkpoint' })
+      .option('steps', { type: 'number', default: D.steps, describe: 'Optimizer steps in total' })
+      .option('time-limit', { type: 'number', default: D.timeLimitMin, describe: 'Stop after this many minutes (0 = no limit)' })
+      .option('batch', { type: 'number', default: D.batchSize, describe: 'Windows per step' })
+      .option('lr', { type: 'number', default: D.lr, describe: 'Peak learning rate (warm-up, then cosine decay)' })
+      .option('context', { type: 'number', default: DEFAULT_LATENT_ACTION_CONFIG.contextFrames, describe: 'Context frames K the decoder sees (2..4)' })
+      .option('codes', { type: 'number', default: DEFAULT_LATENT_ACTION_CONFIG.codebookSize, describe: 'Codebook size N (one code per transition)' })
+      .option('dynamic-weight', { type: 'number', default: D.dynamicWeight, describe: 'Extra loss weight of pixels that change' })
+      .option('max-episodes', { type: 'number', default: D.maxEpisodes, describe: 'At most this many episodes per recording folder (0 = all)' })
+      .option('eval-every', { type: 'number', default: D.evalEvery, describe: 'Steps between validation passes (and best checkpoints)' })
+      .option('seed', { type: 'number', default: D.seed, describe: 'Seed of initialisation and sampling' })
+      .option('backend', { type: 'string', choices: BACKEND_CHOICES, default: D.backend, describe: 'TensorFlow.js backend' })
+      .option('wandb', { type: 'boolean', describe: 'Log to Weights & Biases (default: when WANDB_API_KEY is set)' }),
+  handler: async (args) => {
+    for (const [flag, v, ok] of [
+      ['--steps', args.steps, Number.isInteger(args.steps) && args.steps > 0],
+      ['--batch', args.batch, Number.isInteger(args.batch) && args.batch > 0],
+      ['--lr', args.lr, args.lr > 0],
+      ['--context', args.context, Number.isInteger(args.context) && args.context >= 1 && args.context <= 8],
+      ['--codes', args.codes, Number.isInteger(args.codes) && args.codes >= 2 && args.codes <= 256],
+      ['--dynamic-weight', args['dynamic-weight'], args['dynamic-weight'] >= 0],
+      ['--time-limit', args['time-limit'], args['time-limit'] >= 0],
+    ] as const) {
+      if (!ok) throw new UserError(`${flag} ${v} is out of range (see --help)`);
+    }
+    const config: TrainLatentConfig = {
+      ...D,
+      data: args.data,
+      steps: args.steps,
+      timeLimitMin: args['time-limit'],
+      batchSize: args.batch,
+      lr: args.lr,
+      dynamicWeight: args['dynamic-weight'],
+      maxEpisodes: args['max-episodes'],
+      evalEvery: args['eval-every'],
+      gridEvery: args['eval-every'],
+      seed: args.seed,
+      backend: args.backend as BackendPreference,
+      model: { ...DEFAULT_LATENT_ACTION_CONFIG, contextFrames: args.context, codebookSize: args.codes },
+    };
+    const result = await trainLatent({ config, name: args.name, resume: args.resume, wandb: args.wandb });
+    console.log(`train-latent: ${result.stopped ? 'stopped' : 'done'} at step ${result.step}; run folder ${result.runDir}`);
+    if (result.best) console.log(`best validation (step ${result.best.step}): dynamic accuracy ${result.best.dynamicAccuracy.toFixed(3)}, codes used ${result.best.codesUsed}`);
+  },
+};

@@ -1,0 +1,83 @@
+import * as tf from '@tensorflow/tfjs';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { initBackend } from '../../models/backend';
+import {
+  DEFAULT_LATENT_ACTION_CONFIG, LatentActionModel, depthToSpace, packFrames, packedShape, unpackClasses,
+} from '../../models/latent-action';
+import { EmaCodebook, codeUsage } from '../../models/vq';
+
+const small = { ...DEFAULT_LATENT_ACTION_CONFIG, height: 18, width: 16, numClasses: 3, contextFrames: 2, encoderChannels: [4, 4, 4] as [number, number, number], stemChannels: 4, bodyChannels: 4, bodyBlocks: 1, refineChannels: 4 };
+
+function randomFrame(h: number, w: number, classes: number, seed: number): Uint8Array {
+  const f = new Uint8Array(h * w);
+  let s = seed;
+  for (let i = 0; i < f.length; i++) { s = (s * 1103515245 + 12345) >>> 0; f[i] = (s >>> 16) % classes; }
+  return f;
+}
+
+describe('latent action model', () => {
+  beforeAll(async () => { await initBackend('cpu', { log: () => {} }); });
+
+  it('packs frames into 4x4 one-hot cells and unpacks them exactly (with padding rows)', () => {
+    const f = randomFrame(small.height, small.width, small.numClasses, 1), g = randomFrame(small.height, small.width, small.numClasses, 2);
+    const s = packedShape(small, 2);
+    expect(s).toEqual({ h4: 6, w4: 4, channels: 2 * 16 * 3 });
+    const packed = packFrames(small, [f, g], new Float32Array(s.h4 * s.w4 * s.channels));
+    // Exactly one hot class per real pixel and frame; padding rows (24 - 18 = 6) are all zero.
+    expect(packed.reduce((a, b) => a + b, 0)).toBe(2 * small.height * small.width);
+    // Read back frame g: argmax over the classes of its sub-pixels.
+    const cells = new Int32Array(s.h4 * s.w4 * 16);
+    for (let c = 0; c < s.h4 * s.w4; c++) for (let sp = 0; sp < 16; sp++) {
+      let best = 0;
+      for (let k = 0; k < 3; k++) if (packed[c * s.channels + 48 + sp * 3 + k] > packed[c * s.channels + 48 + sp * 3 + best]) best = k;
+      cells[c * 16 + sp] = best;
+    }
+    expect(Array.from(unpackClasses(small, cells))).toEqual(Array.from(g));
+  });
+
+  it('depthToSpace from reshape/transpose equals tf.depthToSpace', () => {
+    const x = tf.randomNormal([2, 3, 4, 12]) as tf.Tensor4D;
+    const a = depthToSpace(x, 2).arraySync();
+    const b = tf.depthToSpace(x, 2, 'NHWC').arraySync();
+    expect(a).toEqual(b);
+  });
+
+  it('untrained, copies the last context frame (the prior), whatever the code', () => {
+    const m = new LatentActionModel(small, 3);
+    const ctx = [randomFrame(18, 16, 3, 5), randomFrame(18, 16, 3, 6)];
+    const s1 = packedShape(small, 1);
+    const older = tf.tensor4d(packFrames(small, [ctx[0]], new Float32Array(s1.h4 * s1.w4 * s1.channels)), [1, s1.h4, s1.w4, s1.channels]);
+    const last = tf.tensor4d(packFrames(small, [ctx[1]], new Float32Array(s1.h4 * s1.w4 * s1.channels)), [1, s1.h4, s1.w4, s1.channels]);
+    for (const code of [0, 5]) {
+      const pred = m.argmaxFrames(m.decode(older, last, m.codeVectors([code])))[0];
+      expect(Array.from(pred)).toEqual(Array.from(ctx[1]));
+    }
+    m.dispose();
+  });
+});
+
+describe('EMA codebook', () => {
+  it('moves codes to the mean of their assignments and measures usage', () => {
+    const cb = new Float32Array([0, 0, 10, 10]);
+    const ema = new EmaCodebook({ size: 2, dim: 2, decay: 0.5, deadShare: 0.25 }, cb);
+    const z = new Float32Array([1, 1, 1, 1, 9, 9]);
+    const codes = new Int32Array([0, 0, 1]);
+    for (let i = 0; i < 30; i++) ema.update(z, codes);
+    expect(cb[0]).toBeCloseTo(1, 3);
+    expect(cb[2]).toBeCloseTo(9, 3);
+    const u = codeUsage(codes, 2);
+    expect(u.used).toBe(2);
+    expect(u.perplexity).toBeCloseTo(Math.exp(-(2 / 3) * Math.log(2 / 3) - (1 / 3) * Math.log(1 / 3)), 6);
+  });
+
+  it('restarts a dead code onto an encoder output', () => {
+    const cb = new Float32Array([0, 0, 100, 100]);
+    const ema = new EmaCodebook({ size: 2, dim: 2, decay: 0.5, deadShare: 0.5 }, cb);
+    const z = new Float32Array([1, 0, -1, 0, 3, 3]);
+    const codes = new Int32Array([0, 0, 0]);
+    for (let i = 0; i < 10; i++) ema.update(z, codes);
+    const restarted = ema.restartDead(z, codes, () => 0);
+    expect(restarted).toEqual([1]);
+    expect(Math.abs(cb[2] - 3)).toBeLessThan(0.05); // the worst-served sample, (3, 3)
+  });
+});
