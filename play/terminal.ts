@@ -232,6 +232,26 @@ export function tooSmallMessage(termCols: number, termRows: number, needCols: nu
   return `terminal too small (need ${needCols}x${needRows}, have ${termCols}x${termRows}): enlarge it or press q`;
 }
 
+/** Splits `text` at spaces into lines of at most `width` characters (longer words are cut). */
+export function wrapText(text: string, width: number): string[] {
+  const lines: string[] = [];
+  let line = '';
+  for (const word of text.split(/\s+/)) {
+    if (!word) continue;
+    if (line && line.length + 1 + word.length > width) {
+      lines.push(line);
+      line = '';
+    }
+    line = line ? `${line} ${word}` : word;
+    while (line.length > width) {
+      lines.push(line.slice(0, width));
+      line = line.slice(width);
+    }
+  }
+  if (line) lines.push(line);
+  return lines;
+}
+
 // ---------------------------------------------------------------------------------------------
 // Keyboard: parsing is pure; the Keyboard class only wires stdin.
 
@@ -369,6 +389,16 @@ export class HeldKeys {
 // Side effects: the terminal itself.
 
 type WriteStream = NodeJS.WriteStream;
+
+/** A terminal problem the user can fix (no TTY): the CLI prints only the message. */
+export class TerminalError extends Error {
+  readonly userFacing = true;
+  constructor(message: string) {
+    super(message);
+    this.name = 'TerminalError';
+  }
+}
+
 type ReadStream = NodeJS.ReadStream;
 
 const ENTER = '\x1b[?1049h\x1b[?25l\x1b[?7l\x1b[2J';
@@ -456,7 +486,7 @@ export class Keyboard {
 
   start(onKey: (event: KeyEvent) => void): void {
     if (this.listener) return;
-    if (!this.input.isTTY) throw new Error('the player needs an interactive terminal (stdin is not a TTY)');
+    if (!this.input.isTTY) throw new TerminalError('the player needs an interactive terminal (stdin is not a TTY)');
     this.input.setRawMode(true);
     this.input.setEncoding('utf8');
     this.output.write(KITTY_PUSH);

@@ -3,10 +3,12 @@ import type { CommandModule } from 'yargs';
 import { exportGifCommand } from './export-gif';
 import { recordCommand } from './record';
 import { trainLatentCommand } from './train-latent';
+import { playRealCommand } from './play-real';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 export const commands: CommandModule<any, any>[] = [
   recordCommand,
   exportGifCommand,
   trainLatentCommand,
+  playRealCommand,
 ];

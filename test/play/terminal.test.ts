@@ -10,6 +10,7 @@ import {
   scaleFrame,
   tooSmallMessage,
   UPPER_HALF_BLOCK,
+  wrapText,
 } from '../../play/terminal';
 
 /** A tiny terminal emulator: applies cursor moves, SGR truecolor and text to a cell grid. */
@@ -194,5 +195,12 @@ describe('HeldKeys', () => {
     expect(held.isHeld('left', 5002)).toBe(false);
     held.handle({ key: 'space', type: 'press' }, 6000);
     expect(held.isHeld('space', 6200)).toBe(false);
+  });
+});
+
+describe('wrapText', () => {
+  it('wraps at spaces and cuts words longer than the width', () => {
+    expect(wrapText('terminal too small (need 80x40, have 60x30)', 20)).toEqual(['terminal too small', '(need 80x40, have', '60x30)']);
+    expect(wrapText('abcdefgh', 3)).toEqual(['abc', 'def', 'gh']);
   });
 });
