@@ -1,0 +1,269 @@
+// The neural game itself, with no file system: the world model (the latent action model's decoder)
+// behind the reset/step interface of the real environment. Browser-safe (TensorFlow.js and pure code
+// only), so the terminal player, the benchmark and the web page all run exactly this.
+//
+// State: the last K colour-class frames. step(action): the action map gives a distribution over the
+// codebook, we take the most likely code (temperature 0) or sample one, the decoder predicts the next
+// frame's classes, and the frame slides into the context. Each frame is packed into the decoder's
+// one-hot cell layout once, when it enters the context, and kept as a tensor.
+import * as tf from '@tensorflow/tfjs';
+import { type LatentActionModel, packFrames, packedShape, unpackClasses } from '../models/latent-action';
+import { classesToRgb, FRAME_HEIGHT, FRAME_PIXELS, FRAME_WIDTH, rgbToClasses } from '../pipeline/frame-classes';
+import { Prng } from '../pipeline/prng';
+import { FastDecoder } from './fast-decoder';
+
+/** Breakout's minimal action set, as indices (the same order as AtariEnv.actionSet). */
+export const ACTION_NAMES = ['NOOP', 'FIRE', 'RIGHT', 'LEFT'] as const;
+export const NOOP = 0;
+export const FIRE = 1;
+export const RIGHT = 2;
+export const LEFT = 3;
+
+/**
+ * From a real action to a distribution over latent codes (the action map of stage 4).
+ * `context` holds the current class frames (oldest first) for maps that also look at the screen.
+ */
+export interface CodeMap {
+  readonly codebookSize: number;
+  codeProbabilities(action: number, context: readonly Uint8Array[]): ArrayLike<number>;
+}
+
+/** A fixed table action -> code probabilities (a deterministic stand-in, or a table fitted to code counts). */
+export class TableCodeMap implements CodeMap {
+  readonly codebookSize: number;
+  constructor(readonly table: readonly (readonly number[])[]) {
+    this.codebookSize = table[0]?.length ?? 0;
+    if (table.some((row) => row.length !== this.codebookSize)) throw new Error('TableCodeMap: rows of different lengths');
+  }
+  codeProbabilities(action: number): ArrayLike<number> {
+    const row = this.table[action];
+    if (!row) throw new RangeError(`TableCodeMap: no row for action ${action}`);
+    return row;
+  }
+}
+
+/** A sequence of real screens to start from: at least K RGB frames (210x160x3), oldest first. */
+export interface StartFrames {
+  name: string;
+  frames: Uint8Array[];
+}
+
+/** Picks a code: argmax at temperature 0 (ties -> lowest index), else a sample of p^(1/T). */
+export function chooseCode(probs: ArrayLike<number>, temperature: number, random: () => number): number {
+  const n = probs.length;
+  if (n === 0) throw new Error('chooseCode: empty distribution');
+  if (!(temperature > 0)) {
+    let best = 0;
+    for (let i = 1; i < n; i++) if (probs[i] > probs[best]) best = i;
+    return best;
+  }
+  // Work in log space so tiny probabilities and small temperatures stay finite.
+  const logits = new Float64Array(n);
+  let max = -Infinity;
+  for (let i = 0; i < n; i++) {
+    logits[i] = Math.log(Math.max(probs[i], 1e-30)) / temperature;
+    if (logits[i] > max) max = logits[i];
+  }
+  let sum = 0;
+  for (let i = 0; i < n; i++) { logits[i] = Math.exp(logits[i] - max); sum += logits[i]; }
+  let u = random() * sum;
+  for (let i = 0; i < n; i++) { u -= logits[i]; if (u < 0) return i; }
+  return n - 1;
+}
+
+export interface NeuralStepInfo {
+  /** Steps since the last reset. */
+  step: number;
+  /** The latent code used for this step (-1 after reset). */
+  code: number;
+  /** Milliseconds the model took for this step (code choice + decode + readback). */
+  latencyMs: number;
+  /** Which start sequence the episode began from. */
+  start: string;
+}
+
+export interface NeuralStepResult {
+  /** The predicted screen, 210x160x3 RGB. */
+  observation: Uint8Array;
+  /** The neural game has no score or lives of its own: always 0 / false. */
+  reward: number;
+  terminated: boolean;
+  truncated: boolean;
+  info: NeuralStepInfo;
+}
+
+export interface NeuralGameOptions {
+  /** 0 = most likely code (deterministic), > 0 = sample codes with this temperature. */
+  temperature?: number;
+  /** Seed of the code sampler and of the start choice in reset() without a seed. */
+  seed?: number;
+  /** Use the fused play-time decoder (play/fast-decoder.ts) when the model's layout allows. Default true. */
+  fast?: boolean;
+}
+
+export class NeuralGame {
+  readonly numActions = ACTION_NAMES.length;
+  readonly actionNames = ACTION_NAMES;
+  readonly observationShape = [FRAME_HEIGHT, FRAME_WIDTH, 3] as const;
+  readonly temperature: number;
+
+  private rng: Prng;
+  /** Class frames of the context, oldest first (K of them). */
+  private context: Uint8Array[] = [];
+  /** The same frames packed as [1, h4, w4, 16*C] tensors. */
+  private packed: tf.Tensor4D[] = [];
+  private packBuffer: Float32Array;
+  private stepCount = 0;
+  private startName = '';
+  private rgb = new Uint8Array(FRAME_PIXELS * 3);
+  private readonly fast: FastDecoder | null;
+  private lastCells: Int8Array | null = null;
+
+  constructor(
+    readonly model: LatentActionModel,
+    readonly codeMap: CodeMap,
+    readonly starts: readonly StartFrames[],
+    opts: NeuralGameOptions = {},
+  ) {
+    const k = model.config.contextFrames;
+    if (starts.length === 0) throw new Error('neural game: no start frames');
+    for (const s of starts) {
+      if (s.frames.length < k) throw new Error(`neural game: start ${s.name} has ${s.frames.length} frames, the model needs ${k}`);
+      for (const f of s.frames) if (f.length !== FRAME_PIXELS * 3) throw new Error(`neural game: start ${s.name} has a frame of ${f.length} bytes, expected 210x160x3`);
+    }
+    if (codeMap.codebookSize !== model.config.codebookSize) {
+      throw new Error(`neural game: the action map has ${codeMap.codebookSize} codes, the world model ${model.config.codebookSize}`);
+    }
+    this.temperature = opts.temperature ?? 0;
+    if (!(this.temperature >= 0)) throw new Error(`temperature must be >= 0, not ${this.temperature}`);
+    this.rng = new Prng(opts.seed ?? 0);
+    const s = packedShape(model.config, 1);
+    this.packBuffer = new Float32Array(s.h4 * s.w4 * s.channels);
+    this.fast = opts.fast !== false && FastDecoder.supports(model) ? new FastDecoder(model) : null;
+  }
+
+  /** Which decoder path runs: 'fused' (play/fast-decoder.ts) or 'model' (LatentActionModel.decode). */
+  get decoderPath(): 'fused' | 'model' {
+    return this.fast ? 'fused' : 'model';
+  }
+
+  get contextFrames(): number {
+    return this.model.config.contextFrames;
+  }
+
+  /** Current screen, RGB. */
+  screenRGB(out = new Uint8Array(FRAME_PIXELS * 3)): Uint8Array {
+    out.set(this.rgb);
+    return out;
+  }
+
+  /** Current context as class frames (oldest first). */
+  contextClasses(): Uint8Array[] {
+    return this.context.map((f) => f.slice());
+  }
+
+  /**
+   * New episode from a start sequence: `start` picks one by index, else `seed` (or the game's own
+   * generator) chooses. A seed also reseeds the code sampler, so (seed, actions) fixes the episode.
+   */
+  reset(opts: { seed?: number; start?: number } = {}): { observation: Uint8Array; info: NeuralStepInfo } {
+    if (opts.seed !== undefined) this.rng = new Prng(opts.seed);
+    const index = opts.start ?? this.rng.int(this.starts.length);
+    const start = this.starts[index];
+    if (!start) throw new RangeError(`start index ${index} out of range 0..${this.starts.length - 1}`);
+    return this.resetFrom(start);
+  }
+
+  /** New episode from given real screens (at least K, oldest first), e.g. the real game's, side by side. */
+  resetFrom(start: StartFrames): { observation: Uint8Array; info: NeuralStepInfo } {
+    if (start.frames.length < this.contextFrames) throw new Error(`neural game: start ${start.name} has ${start.frames.length} frames, the model needs ${this.contextFrames}`);
+    this.disposeContext();
+    const k = this.contextFrames;
+    for (const rgb of start.frames.slice(start.frames.length - k)) this.push(rgbToClasses(rgb));
+    this.rgb.set(start.frames[start.frames.length - 1]);
+    this.stepCount = 0;
+    this.startName = start.name;
+    return { observation: this.rgb.slice(), info: { step: 0, code: -1, latencyMs: 0, start: start.name } };
+  }
+
+  /** The code this action maps to now (without stepping). */
+  codeFor(action: number): number {
+    this.checkAction(action);
+    return chooseCode(this.codeMap.codeProbabilities(action, this.context), this.temperature, () => this.rng.next());
+  }
+
+  step(action: number): NeuralStepResult {
+    if (this.context.length === 0) throw new Error('neural game: call reset() before step()');
+    const t0 = now();
+    const code = this.codeFor(action);
+    const next = this.predict(code);
+    this.push(next);
+    classesToRgb(next, this.rgb);
+    this.stepCount++;
+    const latencyMs = now() - t0;
+    return {
+      observation: this.rgb.slice(),
+      reward: 0,
+      terminated: false,
+      truncated: false,
+      info: { step: this.stepCount, code, latencyMs, start: this.startName },
+    };
+  }
+
+  /** The decoder's most likely next class frame for `code` from the current context. */
+  predict(code: number): Uint8Array {
+    if (this.fast && this.lastCells) return this.fast.predict(this.packed, this.lastCells, code);
+    return this.predictWithModel(code);
+  }
+
+  /** The same prediction through LatentActionModel.decode (the reference the fused path is held to). */
+  predictWithModel(code: number): Uint8Array {
+    const m = this.model;
+    const k = this.contextFrames;
+    const flat = tf.tidy(() => {
+      const older = k > 1 ? (k === 2 ? this.packed[0] : tf.concat(this.packed.slice(0, k - 1), 3) as tf.Tensor4D) : null;
+      const logits = m.decode(older, this.packed[k - 1], m.codeVectors([code]));
+      const [, h4, w4] = logits.shape;
+      return tf.argMax(logits.reshape([h4 * w4 * 16, m.config.numClasses]), 1);
+    });
+    try {
+      return unpackClasses(m.config, flat.dataSync() as Int32Array);
+    } finally {
+      flat.dispose();
+    }
+  }
+
+  private push(classes: Uint8Array): void {
+    const cfg = this.model.config;
+    const s = packedShape(cfg, 1);
+    packFrames(cfg, [classes], this.packBuffer);
+    this.context.push(classes);
+    if (this.fast) this.lastCells = FastDecoder.lastCells(cfg, classes, this.lastCells ?? undefined);
+    this.packed.push(tf.tensor4d(this.packBuffer, [1, s.h4, s.w4, s.channels]));
+    while (this.context.length > this.contextFrames) {
+      this.context.shift();
+      this.packed.shift()?.dispose();
+    }
+  }
+
+  private checkAction(action: number): void {
+    if (!Number.isInteger(action) || action < 0 || action >= this.numActions) {
+      throw new RangeError(`action must be an integer index in 0..${this.numActions - 1}, not ${action}`);
+    }
+  }
+
+  private disposeContext(): void {
+    for (const t of this.packed) t.dispose();
+    this.packed = [];
+    this.context = [];
+  }
+
+  dispose(): void {
+    this.disposeContext();
+    this.fast?.dispose();
+  }
+}
+
+function now(): number {
+  return globalThis.performance?.now() ?? Date.now();
+}

@@ -1,0 +1,68 @@
+// The neural environment in Node: loads the shipped world model, action map and start frames from
+// disk and returns a NeuralGame (play/neural-core.ts), which has the same reset/step(action) shape as
+// AtariEnv. Action indices are Breakout's minimal set: 0 NOOP, 1 FIRE, 2 RIGHT, 3 LEFT.
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { CheckpointError, readCheckpointMeta } from '../models/checkpoint';
+import { WorldModel } from '../pipeline/world-model';
+import { type CodeMap, NeuralGame, TableCodeMap } from './neural-core';
+import { loadStartFrames, START_FRAMES_DIR } from './start-frames';
+
+export { ACTION_NAMES, NeuralGame, type CodeMap, type NeuralStepResult } from './neural-core';
+
+export const WORLD_MODEL_DIR = 'checkpoints/world-model';
+export const ACTION_MAP_DIR = 'checkpoints/action-map';
+
+export interface NeuralEnvOptions {
+  worldModel?: string;
+  actionMap?: string;
+  startFrames?: string;
+  /** 0 = most likely code; > 0 samples codes with this temperature. */
+  temperature?: number;
+  seed?: number;
+}
+
+/**
+ * The action map of a checkpoint folder as a CodeMap. A checkpoint whose meta holds `codeTable`
+ * (action x code probabilities, fitted from code counts) becomes a TableCodeMap.
+ */
+export async function loadCodeMap(dir: string, codebookSize: number): Promise<CodeMap> {
+  const meta = readCheckpointMeta(dir);
+  const table = meta.codeTable as number[][] | undefined;
+  if (Array.isArray(table)) {
+    const map = new TableCodeMap(table);
+    if (map.codebookSize !== codebookSize) throw new CheckpointError(`action map ${dir}: ${map.codebookSize} codes, the world model has ${codebookSize}`);
+    return map;
+  }
+  throw new CheckpointError(`action map ${dir}: unknown kind ${String(meta.kind)} (expected an action-map checkpoint)`);
+}
+
+export interface LoadedNeuralEnv {
+  game: NeuralGame;
+  worldModel: WorldModel;
+  /** One line naming what was loaded (for status lines and logs). */
+  description: string;
+}
+
+/** World model + action map + start frames from disk, ready to reset(). */
+export async function loadNeuralEnv(opts: NeuralEnvOptions = {}): Promise<LoadedNeuralEnv> {
+  const wmDir = opts.worldModel ?? WORLD_MODEL_DIR;
+  const amDir = opts.actionMap ?? ACTION_MAP_DIR;
+  const sfDir = opts.startFrames ?? START_FRAMES_DIR;
+  if (!existsSync(join(wmDir, 'checkpoint.json'))) {
+    throw new CheckpointError(`world model not found: ${wmDir}/checkpoint.json (train one with npm run stage:train-latent, or pass --world-model DIR)`);
+  }
+  if (!existsSync(join(amDir, 'checkpoint.json'))) {
+    throw new CheckpointError(`action map not found: ${amDir}/checkpoint.json (train one with npm run stage:train-action-map, or pass --action-map DIR)`);
+  }
+  const worldModel = await WorldModel.load(wmDir);
+  const codeMap = await loadCodeMap(amDir, worldModel.codebookSize);
+  const starts = await loadStartFrames(sfDir);
+  const game = new NeuralGame(worldModel.model, codeMap, starts, { temperature: opts.temperature, seed: opts.seed });
+  const cfg = worldModel.config;
+  return {
+    game,
+    worldModel,
+    description: `world model ${wmDir} (K=${cfg.contextFrames}, ${cfg.codebookSize} codes), action map ${amDir}, ${starts.length} starts`,
+  };
+}
