@@ -1,16 +1,18 @@
 // Every CLI subcommand, in the order `--help` lists them. Add one line per new command module.
 import type { CommandModule } from 'yargs';
-import { exportGifCommand } from './export-gif';
 import { makeStartFramesCommand } from './make-start-frames';
 import { playCommand } from './play';
+import { exportGifCommand } from './export-gif';
 import { recordCommand } from './record';
 import { trainLatentCommand } from './train-latent';
+import { playRealCommand } from './play-real';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 export const commands: CommandModule<any, any>[] = [
   recordCommand,
   exportGifCommand,
   trainLatentCommand,
+  playRealCommand,
   playCommand,
   makeStartFramesCommand,
 ];
