@@ -39,7 +39,7 @@ export interface ReplaySample {
   indices: Int32Array;
   /** Importance-sampling weights, normalised so the largest possible weight is 1. */
   weights: Float32Array;
-  /** batch x frameSize x stack, channels last, scaled to [0, 1]. */
+  /** batch x frameSize x stack, channels last, scaled to [0, 1] (or through `lut`). */
   obs: Float32Array;
   actions: Int32Array;
   /** n-step discounted extrinsic reward. */
@@ -69,6 +69,11 @@ export class ReplayBuffer {
   private readonly tree: SumTree;
   private readonly awaitingBegin: Uint8Array;
   private maxPriority = 1;
+  /**
+   * Optional input normalisation: out = lut[p * 256 + byte] for byte p of a frame (e.g. RAM bytes
+   * standardised per position). Without it, bytes are scaled to [0, 1].
+   */
+  lut?: Float32Array;
   private transitions = 0;
 
   constructor(opts: ReplayBufferOptions) {
@@ -188,7 +193,9 @@ export class ReplayBuffer {
     for (let k = 0; k < stack; k++) {
       const lag = Math.min(stack - 1 - k, back);
       const frame = this.frameView(env, (slot - lag + cap) % cap);
-      for (let p = 0; p < frameSize; p++) out[base + p * stack + k] = frame[p] * (1 / 255);
+      const lut = this.lut;
+      if (lut) for (let p = 0; p < frameSize; p++) out[base + p * stack + k] = lut[p * 256 + frame[p]];
+      else for (let p = 0; p < frameSize; p++) out[base + p * stack + k] = frame[p] * (1 / 255);
     }
   }
 

@@ -4,11 +4,15 @@ import { makeStartFramesCommand } from './make-start-frames';
 import { playCommand } from './play';
 import { exportGifCommand } from './export-gif';
 import { recordCommand } from './record';
+import { evalDqnCommand } from './eval-dqn';
+import { trainDqnCommand } from './train-dqn';
 import { trainLatentCommand } from './train-latent';
 import { playRealCommand } from './play-real';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 export const commands: CommandModule<any, any>[] = [
+  trainDqnCommand,
+  evalDqnCommand,
   recordCommand,
   exportGifCommand,
   trainLatentCommand,
