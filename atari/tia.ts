@@ -74,10 +74,13 @@ const PLAYER_MASK = new Uint8Array(4 * 2 * 8 * ROW);
 /** [align 4][mode 8][size 4][320] plus a zero row pair (Cosmic Ark's disabled missile). */
 const MISSILE_MASK = new Uint8Array(4 * 8 * 4 * ROW + 2 * ROW);
 const MISSILE_DISABLED = 4 * 8 * 4 * ROW;
+const MISSILE_NONE = MISSILE_DISABLED;
 /** [align 4][size 4][320] */
-const BALL_MASK = new Uint8Array(4 * 4 * ROW);
+const BALL_MASK = new Uint8Array(4 * 4 * ROW + ROW);
+/** An all-zero row of each object table, used for objects that are off. */
+const BALL_NONE = 4 * 4 * ROW;
 /** [reflect 2][160]: which bit of the 20-bit PF value (PF0 bits 0-3, PF1 4-11, PF2 12-19) shows. */
-const PF_MASK = new Uint32Array(2 * 160);
+const PF_MASK = new Int32Array(2 * 160);
 const PLAYER_MASK32 = new Uint32Array(PLAYER_MASK.buffer);
 const MISSILE_MASK32 = new Uint32Array(MISSILE_MASK.buffer);
 const BALL_MASK32 = new Uint32Array(BALL_MASK.buffer);
@@ -90,6 +93,8 @@ const PRIORITY = new Uint8Array(2 * 256);
 function playerRow(align: number, enable: number, mode: number): number {
   return ((align * 2 + enable) * 8 + mode) * ROW;
 }
+/** Mode 0 with the first copy hidden: no pixels at all. */
+const PLAYER_NONE = ((0 * 2 + 1) * 8 + 0) * ROW;
 function missileRow(align: number, mode: number, size: number): number {
   return ((align * 8 + mode) * 4 + size) * ROW;
 }
@@ -187,6 +192,34 @@ function ballRow(align: number, size: number): number {
     }
   }
 })();
+
+/**
+ * Block occupancy: for a mask row offset `off` (a multiple of 4), bit b of OCC_LO[off >> 2]
+ * (b < 32) or of OCC_HI[off >> 2] (b >= 32) says whether the object has any pixel in the
+ * 4-pixel block b (pixels 4b..4b+3) of the line. Lets spans skip object-free blocks cheaply.
+ */
+function occupancy(mask32: Uint32Array): { lo: Int32Array; hi: Uint8Array } {
+  const words = mask32.length;
+  const lo = new Int32Array(words);
+  const hi = new Uint8Array(words);
+  for (let q = 0; q < words; q++) {
+    const rowEnd = (Math.floor(q / 80) + 1) * 80;
+    let l = 0;
+    let h = 0;
+    for (let b = 0; b < 40 && q + b < rowEnd; b++) {
+      if (mask32[q + b] !== 0) {
+        if (b < 32) l |= 1 << b;
+        else h |= 1 << (b - 32);
+      }
+    }
+    lo[q] = l;
+    hi[q] = h;
+  }
+  return { lo, hi };
+}
+const PLAYER_OCC = occupancy(PLAYER_MASK32);
+const MISSILE_OCC = occupancy(MISSILE_MASK32);
+const BALL_OCC = occupancy(BALL_MASK32);
 
 /** Extra clocks before a write lands, per register; -1: playfield (depends on the clock). */
 // prettier-ignore
@@ -537,90 +570,109 @@ export class Tia {
 
   /** Draws `count` visible pixels of the current line starting at pixel `hpos`. */
   private drawSpan(count: number, hpos: number): void {
-    const fb = this.fb;
-    let fp = this.framePointer;
+    const fp = this.framePointer;
     const end = fp + count;
     this.framePointer = end;
     if (this.vblank & 0x02) {
-      fb.fill(0, fp, end);
+      this.fb.fill(0, fp, end);
       return;
     }
     const objects = this.enabledObjects;
-    const colors = this.colors;
-    if (objects === 0) {
-      fb.fill(colors[0], fp, end);
-      return;
-    }
-    const pf = this.pf;
-    const pfMask = this.pfMask;
-    if (objects === PF_BIT) {
-      // Playfield alone: Stella's fast path, which in score mode uses the player colours even
-      // when CTRLPF's priority bit is set.
-      const score = (this.pfPriorityAndScore & SCORE_BIT) !== 0;
-      const bk = colors[0];
-      while (fp < end) {
-        const on = (pf & PF_MASK[pfMask + hpos]) !== 0;
-        const color = on ? (score ? colors[hpos < 80 ? 2 : 3] : colors[1]) : bk;
-        // Runs of the same playfield bit are 4 pixels long and start at multiples of 4.
-        let runEnd = fp + 4 - (hpos & 3);
-        if (runEnd > end) runEnd = end;
-        const n = runEnd - fp;
-        if (n === 4) {
-          this.fb32[fp >> 2] = color * 0x01010101;
-        } else {
-          for (let i = fp; i < runEnd; i++) fb[i] = color;
-        }
-        hpos += n;
-        fp = runEnd;
-      }
-      return;
-    }
-    this.drawObjects(fp, end, hpos, objects);
+    if (objects === 0) this.fb.fill(this.colors[0], fp, end);
+    else if (objects === PF_BIT) this.drawPlayfield(fp, end, hpos);
+    else this.drawObjects(fp, end, hpos, objects);
   }
 
-  /** General case: any objects on, pixel by pixel where an object's mask is set. */
+  /**
+   * Playfield alone. As in Stella's fast path for this case, score mode colours the playfield
+   * with the player colours even when CTRLPF's priority bit is set.
+   */
+  private drawPlayfield(fp: number, end: number, hpos: number): void {
+    const fb = this.fb;
+    const colors = this.colors;
+    const pf = this.pf;
+    const mask = this.pfMask;
+    const bk = colors[0];
+    const score = (this.pfPriorityAndScore & SCORE_BIT) !== 0;
+    const onL = score ? colors[2] : colors[1];
+    const onR = score ? colors[3] : colors[1];
+    while (fp < end && (hpos & 3) !== 0) {
+      fb[fp++] = (pf & PF_MASK[mask + hpos]) !== 0 ? (hpos < 80 ? onL : onR) : bk;
+      hpos++;
+    }
+    // Whole blocks of 4 pixels (one playfield bit each), one 32-bit store per block.
+    const fb32 = this.fb32;
+    const bk4 = Math.imul(bk, 0x01010101);
+    const onL4 = Math.imul(onL, 0x01010101);
+    const onR4 = Math.imul(onR, 0x01010101);
+    const wEnd = end >> 2;
+    let w = fp >> 2;
+    for (; w < wEnd && hpos < 80; w++, hpos += 4) fb32[w] = (pf & PF_MASK[mask + hpos]) !== 0 ? onL4 : bk4;
+    for (; w < wEnd; w++, hpos += 4) fb32[w] = (pf & PF_MASK[mask + hpos]) !== 0 ? onR4 : bk4;
+    fp = w << 2;
+    while (fp < end) {
+      fb[fp++] = (pf & PF_MASK[mask + hpos]) !== 0 ? (hpos < 80 ? onL : onR) : bk;
+      hpos++;
+    }
+  }
+
+  /**
+   * General case: any objects on. Works block by block (the 4 pixels sharing one playfield bit):
+   * a block without object pixels is filled with the playfield/background colour, other blocks
+   * are drawn pixel by pixel with priorities and collisions.
+   */
   private drawObjects(fp: number, end: number, hpos: number, objects: number): void {
     const fb = this.fb;
+    const fb32 = this.fb32;
     const colors = this.colors;
     const pf = this.pf;
     const pfMask = this.pfMask;
     const pfps = this.pfPriorityAndScore;
     const grp0 = this.currentGRP0;
     const grp1 = this.currentGRP1;
-    const p0 = this.p0Mask;
-    const p1 = this.p1Mask;
-    const m0 = objects & M0_BIT ? this.m0Mask : -1;
-    const m1 = objects & M1_BIT ? this.m1Mask : -1;
-    const bl = objects & BL_BIT ? this.blMask : -1;
+    // Mask rows; objects that are off read an all-zero row.
+    const p0 = grp0 !== 0 ? this.p0Mask : PLAYER_NONE;
+    const p1 = grp1 !== 0 ? this.p1Mask : PLAYER_NONE;
+    const m0 = objects & M0_BIT ? this.m0Mask : MISSILE_NONE;
+    const m1 = objects & M1_BIT ? this.m1Mask : MISSILE_NONE;
+    const bl = objects & BL_BIT ? this.blMask : BALL_NONE;
+    const occLo =
+      PLAYER_OCC.lo[p0 >> 2] | PLAYER_OCC.lo[p1 >> 2] | MISSILE_OCC.lo[m0 >> 2] | MISSILE_OCC.lo[m1 >> 2] | BALL_OCC.lo[bl >> 2];
+    const occHi =
+      PLAYER_OCC.hi[p0 >> 2] | PLAYER_OCC.hi[p1 >> 2] | MISSILE_OCC.hi[m0 >> 2] | MISSILE_OCC.hi[m1 >> 2] | BALL_OCC.hi[bl >> 2];
+    // Colour of an object-free block, by half and playfield bit.
+    const pfL = colors[PRIORITY[PF_BIT | pfps]];
+    const pfR = colors[PRIORITY[256 + (PF_BIT | pfps)]];
+    const bkL = colors[PRIORITY[pfps]];
+    const bkR = colors[PRIORITY[256 + pfps]];
     let collision = this.collision;
     while (fp < end) {
-      // A whole aligned block of 4 pixels with no object in it: playfield/background only.
-      if ((hpos & 3) === 0 && end - fp >= 4) {
-        let any = 0;
-        if (grp0 !== 0) any |= PLAYER_MASK32[(p0 + hpos) >> 2];
-        if (grp1 !== 0) any |= PLAYER_MASK32[(p1 + hpos) >> 2];
-        if (m0 >= 0) any |= MISSILE_MASK32[(m0 + hpos) >> 2];
-        if (m1 >= 0) any |= MISSILE_MASK32[(m1 + hpos) >> 2];
-        if (bl >= 0) any |= BALL_MASK32[(bl + hpos) >> 2];
-        if (any === 0) {
-          const e = (pf & PF_MASK[pfMask + hpos]) !== 0 ? PF_BIT : 0;
-          const color = colors[PRIORITY[(hpos < 80 ? 0 : 256) + (e | pfps)]];
-          this.fb32[fp >> 2] = color * 0x01010101;
-          fp += 4;
-          hpos += 4;
-          continue;
-        }
+      const b = hpos >> 2;
+      let n = 4 - (hpos & 3);
+      if (n > end - fp) n = end - fp;
+      const occupied = b < 32 ? (occLo >>> b) & 1 : (occHi >>> (b - 32)) & 1;
+      if (occupied === 0) {
+        const on = (pf & PF_MASK[pfMask + hpos]) !== 0;
+        const color = hpos < 80 ? (on ? pfL : bkL) : on ? pfR : bkR;
+        if (n === 4) fb32[fp >> 2] = Math.imul(color, 0x01010101);
+        else for (let i = 0; i < n; i++) fb[fp + i] = color;
+        fp += n;
+        hpos += n;
+        continue;
       }
-      let e = (pf & PF_MASK[pfMask + hpos]) !== 0 ? PF_BIT : 0;
-      if (bl >= 0 && BALL_MASK[bl + hpos] !== 0) e |= BL_BIT;
-      if ((grp1 & PLAYER_MASK[p1 + hpos]) !== 0) e |= P1_BIT;
-      if (m1 >= 0 && MISSILE_MASK[m1 + hpos] !== 0) e |= M1_BIT;
-      if ((grp0 & PLAYER_MASK[p0 + hpos]) !== 0) e |= P0_BIT;
-      if (m0 >= 0 && MISSILE_MASK[m0 + hpos] !== 0) e |= M0_BIT;
-      collision |= COLLISIONS[e];
-      fb[fp] = colors[PRIORITY[(hpos < 80 ? 0 : 256) + (e | pfps)]];
-      fp++;
-      hpos++;
+      const stop = fp + n;
+      while (fp < stop) {
+        let e = (pf & PF_MASK[pfMask + hpos]) !== 0 ? PF_BIT : 0;
+        if (BALL_MASK[bl + hpos] !== 0) e |= BL_BIT;
+        if ((grp1 & PLAYER_MASK[p1 + hpos]) !== 0) e |= P1_BIT;
+        if (MISSILE_MASK[m1 + hpos] !== 0) e |= M1_BIT;
+        if ((grp0 & PLAYER_MASK[p0 + hpos]) !== 0) e |= P0_BIT;
+        if (MISSILE_MASK[m0 + hpos] !== 0) e |= M0_BIT;
+        collision |= COLLISIONS[e];
+        fb[fp] = colors[PRIORITY[(hpos < 80 ? 0 : 256) + (e | pfps)]];
+        fp++;
+        hpos++;
+      }
     }
     this.collision = collision;
   }

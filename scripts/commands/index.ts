@@ -1,5 +1,6 @@
 // Every CLI subcommand, in the order `--help` lists them. Add one line per new command module.
 import type { CommandModule } from 'yargs';
+import { checkTraceCommand } from './check-trace';
 import { makeStartFramesCommand } from './make-start-frames';
 import { playCommand } from './play';
 import { exportGifCommand } from './export-gif';
@@ -11,6 +12,7 @@ import { playRealCommand } from './play-real';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 export const commands: CommandModule<any, any>[] = [
+  checkTraceCommand,
   trainDqnCommand,
   evalDqnCommand,
   recordCommand,
