@@ -27,9 +27,5 @@ export function explicitPaddingConv(original: KernelConfig): KernelConfig {
     }
     return inner(args as unknown as Parameters<KernelFunc>[0]);
   }) as unknown as KernelFunc;
-  return { ...original, kernelFunc, [WRAPPED]: true } as KernelConfig;
+  return { ...original, kernelFunc };
 }
-
-const WRAPPED = Symbol('explicitPaddingConv');
-export const isExplicitPaddingWrapper = (k: KernelConfig | undefined): boolean =>
-  k != null && (k as unknown as Record<symbol, unknown>)[WRAPPED] === true;

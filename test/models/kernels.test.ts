@@ -241,6 +241,38 @@ describe('ops the project networks need, forward and gradient', () => {
   for (const [name, make, fn] of cases) it(name, async () => expectSame(make(), fn));
 });
 
+describe('Slice and Concat (heap run copies)', () => {
+  const r = rng(13);
+  for (let i = 0; i < 8; i++) {
+    const shape = Array.from({ length: randInt(r, 1, 5) }, () => randInt(r, 1, 6));
+    const begin = shape.map((d) => randInt(r, 0, d - 1));
+    const size = shape.map((d, k) => (r() < 0.3 ? -1 : randInt(r, 1, d - begin[k])));
+    it(`slice ${shape} from ${begin} size ${size}, and its gradient`, async () => {
+      const n = shape.reduce((a, b) => a * b, 1);
+      await expectSame({ x: { values: randArray(r, n), shape } }, (t) => [
+        tf.slice(t.x, begin, size),
+        tf.grad((x) => tf.slice(x, begin, size).square().sum())(t.x),
+        tf.slice(t.x.toInt(), begin, size).toFloat(),
+        tf.slice(t.x.greater(0), begin, size).toFloat(), // bool keeps the backend's own kernel
+      ]);
+    });
+    const axis = randInt(r, 0, shape.length - 1);
+    it(`concat of 3 tensors ${shape} along axis ${axis}, and its gradient`, async () => {
+      const n = shape.reduce((a, b) => a * b, 1);
+      const other = shape.map((d, k) => (k === axis ? d + 2 : d));
+      const m = other.reduce((a, b) => a * b, 1);
+      await expectSame(
+        { a: { values: randArray(r, n), shape }, b: { values: randArray(r, m), shape: other } },
+        (t) => [
+          tf.concat([t.a, t.b, t.a], axis),
+          ...tf.grads((a, b) => tf.concat([a, b, a], axis).square().mul(tf.range(0, 2 * n + m).reshape(tf.concat([t.a, t.b, t.a], axis).shape)).sum())([t.a, t.b]),
+          tf.concat([t.a.toInt(), t.b.toInt()], axis).toFloat(),
+        ],
+      );
+    });
+  }
+});
+
 describe('gradients tfjs lacks', () => {
   it('DepthToSpace gradient is the inverse rearrangement (checked element by element)', async () => {
     await tf.setBackend('wasm');
