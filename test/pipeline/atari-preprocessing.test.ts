@@ -108,8 +108,8 @@ describe.skipIf(!romDir)('AtariPreprocessing on Breakout (needs ATARI_ROM_DIR)',
     for (let i = 0; i < 4; i++) ref.step(1); // the automatic FIRE
     for (let k = 0; k < 5; k++) {
       const s = pre.step(3);
-      let a = new Uint8Array(0);
-      let b = new Uint8Array(0);
+      let a: Uint8Array = new Uint8Array(0);
+      let b: Uint8Array = new Uint8Array(0);
       for (let i = 0; i < 4; i++) {
         const r = ref.step(3);
         if (i === 2) a = r.observation;
