@@ -1,7 +1,7 @@
 // Finding ffmpeg. In order: FFMPEG_PATH, the optional `ffmpeg-static` package (its install
 // downloads a binary, which fails offline, so it may be absent), `@ffmpeg-installer/ffmpeg`
 // (ships its binary inside the npm package), then `ffmpeg` on the PATH.
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess, type ChildProcessByStdio } from 'node:child_process';
 import { accessSync, constants, existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { delimiter, join } from 'node:path';
@@ -81,8 +81,57 @@ export function describeFfmpeg(): string {
   return `ffmpeg ${f.version ?? '?'} from ${f.source} (${f.path})`;
 }
 
-/** A fluent-ffmpeg command bound to the located binary. */
+// Every ffmpeg we start, so a forced exit can stop them (they run in their own process group).
+const live = new Set<ChildProcess>();
+
+/** SIGKILL every ffmpeg this thread started that is still running (synchronous; for exit paths). */
+export function killActiveFfmpeg(): void {
+  for (const p of live) {
+    try {
+      p.kill('SIGKILL');
+    } catch {
+      /* already gone */
+    }
+  }
+  live.clear();
+}
+process.on('exit', killActiveFfmpeg);
+
+/**
+ * Start ffmpeg directly (for the frame reader: a plain stdout pipe is leaner than fluent-ffmpeg's
+ * output stream, whose "Output stream closed" timer can misfire under load). Tracked like the
+ * fluent-ffmpeg commands.
+ */
+export function spawnFfmpeg(args: string[]): ChildProcessByStdio<null, Readable, Readable> {
+  const proc = spawn(findFfmpeg().path, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  live.add(proc);
+  proc.once('exit', () => live.delete(proc));
+  return proc;
+}
+
+type SpawnHook = (args: string[], options: Record<string, unknown>, processCB?: unknown, endCB?: unknown) => void;
+
+/**
+ * A fluent-ffmpeg command bound to the located binary, its process tracked for `killActiveFfmpeg`.
+ * ffmpeg stays in our process group (a detached ffmpeg ran several times slower here under load,
+ * in its own scheduler autogroup), so a terminal Ctrl-C reaches it too: it then stops with "received
+ * signal 2", which VideoWriter reports as `interrupted`, and the recorder treats as a stop.
+ */
 export function ffmpeg(input?: string | Readable): ffmpegCommand.FfmpegCommand {
   findFfmpeg();
-  return input === undefined ? ffmpegCommand() : ffmpegCommand(input);
+  const cmd = input === undefined ? ffmpegCommand() : ffmpegCommand(input);
+  // fluent-ffmpeg 2.1 exposes no spawned-process hook for run(); wrap its (private, stable) spawn helper.
+  const target = cmd as unknown as { _spawnFfmpeg: SpawnHook };
+  const original = target._spawnFfmpeg;
+  target._spawnFfmpeg = function (this: unknown, args, options, processCB, endCB) {
+    const onProcess = (proc: ChildProcess, ...rest: unknown[]) => {
+      live.add(proc);
+      proc.once('exit', () => live.delete(proc));
+      if (typeof processCB === 'function') (processCB as (...a: unknown[]) => void)(proc, ...rest);
+    };
+    // With fewer arguments the last is the end callback (capability probes): leave those alone.
+    if (typeof options === 'function' || typeof endCB !== 'function') return original.call(this, args, options, processCB, endCB);
+    return original.call(this, args, options, onProcess, endCB);
+  };
+  return cmd;
 }

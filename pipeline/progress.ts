@@ -127,17 +127,25 @@ export class Progress {
 /**
  * Ctrl-C (SIGINT) and SIGTERM: the first runs `handler` once (say, write a final checkpoint, remove
  * partial files), then exits with code 130; a second signal exits at once. Returns a function that
- * removes the handlers (call it when the work ends normally).
+ * removes the handlers (call it when the work ends normally). `onForceExit` (synchronous) runs
+ * before the immediate exit on the second signal, e.g. to delete partial files.
  * With `exit: false` the process is not exited after the handler: the caller's loop sees its own
  * stop flag and winds down.
  */
-export function onInterrupt(handler: () => void | Promise<void>, opts: { exit?: boolean; quiet?: boolean } = {}): () => void {
+export function onInterrupt(
+  handler: () => void | Promise<void>,
+  opts: { exit?: boolean; quiet?: boolean; onForceExit?: () => void } = {},
+): () => void {
   let calls = 0;
   const listener = (signal: NodeJS.Signals): void => {
     calls++;
     if (calls > 1) {
       process.stderr.write(`\n${signal} again: exiting now\n`);
-      process.exit(130);
+      try {
+        opts.onForceExit?.();
+      } finally {
+        process.exit(130);
+      }
     }
     if (!opts.quiet) process.stderr.write(`\n${signal}: finishing cleanly (press Ctrl-C again to exit at once)\n`);
     Promise.resolve()

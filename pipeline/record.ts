@@ -15,7 +15,8 @@ import { Progress, onInterrupt } from './progress';
 import { RandomPolicy, type EnvLike, type Policy } from './policy';
 import { seededRandom } from './policy';
 import { episodeFiles, episodeStem, listRecording, type EpisodeSidecar } from './recording';
-import { VideoWriter, FRAME_HEIGHT, FRAME_WIDTH } from './video';
+import { VideoError, VideoWriter, FRAME_HEIGHT, FRAME_WIDTH } from './video';
+import { killActiveFfmpeg } from './ffmpeg';
 import { CheckpointError, readCheckpointIndex } from '../models/checkpoint';
 
 // ---- config: every option, with its default ----------------------------------------------------
@@ -204,13 +205,19 @@ export async function recordEpisode(plan: EpisodePlan, policy: Policy, ctx: Epis
   let terminated = false;
   let truncated = false;
   let pending = 0;
+  let lastYield = Date.now();
   try {
     for (let step = 0; ; step++) {
       const screen = env.screenRGB();
       await writer.write(screen);
       if (terminated || truncated) break;
-      // Let signals and worker messages through now and then (the loop is otherwise all microtasks).
-      if (step % 64 === 63) await new Promise((r) => setImmediate(r));
+      // Let signals and worker messages through every ~10 ms (the loop is otherwise all microtasks).
+      // tsx relays a terminal Ctrl-C to us and, unless we acknowledge it within 30 ms, sends it
+      // again and then SIGKILL: so the event loop must never be blocked for long.
+      if (Date.now() - lastYield >= 10) {
+        await new Promise((r) => setImmediate(r));
+        lastYield = Date.now();
+      }
       if (ctx.shouldStop?.()) {
         await writer.abort();
         return undefined;
@@ -287,6 +294,8 @@ export async function recordEpisode(plan: EpisodePlan, policy: Policy, ctx: Epis
   } catch (err) {
     await writer.abort();
     rmSync(files.sidecar, { force: true });
+    // A Ctrl-C reaches ffmpeg too: its death is then a stop, not a failure.
+    if ((err instanceof VideoError && err.interrupted) || ctx.shouldStop?.()) return undefined;
     throw err;
   }
 }
@@ -456,9 +465,22 @@ export async function recordStage(options: Partial<RecordConfig>, deps: RecordDe
     const mean = results.reduce((s, x) => s + x.score, 0) / results.length;
     progress.update(done.size + results.length, { 'mean score': mean, 'frames/s': Math.round(stepsSeen / ((Date.now() - started) / 1000)) });
   };
-  const disposeSignals = deps.handleSignals === false ? () => {} : onInterrupt(() => {
-    stopping = true;
-  }, { exit: false });
+  const disposeSignals =
+    deps.handleSignals === false
+      ? () => {}
+      : onInterrupt(
+          () => {
+            stopping = true;
+            progress.log('stopping: the episodes being recorded are dropped, complete ones are kept');
+          },
+          {
+            exit: false,
+            onForceExit: () => {
+              killActiveFfmpeg();
+              removeIncomplete(cfg.out);
+            },
+          },
+        );
 
   try {
     if (cfg.workers <= 1 || todo.length <= 1) {

@@ -7,7 +7,7 @@ import { existsSync, renameSync, rmSync, statSync } from 'node:fs';
 import { PassThrough, type Readable } from 'node:stream';
 import { tempPathFor } from './atomic';
 import { UserError } from './errors';
-import { ffmpeg, findFfmpeg } from './ffmpeg';
+import { ffmpeg, findFfmpeg, spawnFfmpeg } from './ffmpeg';
 
 export const FRAME_WIDTH = 160;
 export const FRAME_HEIGHT = 210;
@@ -18,11 +18,17 @@ export const VIDEO_EXT = 'mkv';
 export const DEFAULT_FPS = 15;
 
 export class VideoError extends UserError {
-  constructor(message: string) {
+  constructor(
+    message: string,
+    /** ffmpeg stopped on SIGINT/SIGTERM (a Ctrl-C in the terminal reaches it too). */
+    readonly interrupted = false,
+  ) {
     super(message);
     this.name = 'VideoError';
   }
 }
+
+const INTERRUPTED = /received signal (2|15)\b|killed with signal SIGINT|killed with signal SIGTERM/;
 
 export interface VideoWriterOptions {
   width?: number;
@@ -100,7 +106,8 @@ export class VideoWriter {
     this.started = new Promise<void>((resolve) => cmd.on('start', () => resolve()));
     this.done = new Promise<void>((resolve) => {
       cmd.on('error', (err: Error, _stdout: string | null, stderr: string | null) => {
-        this.failure = new VideoError(`ffmpeg failed writing ${path}: ${lastLines(stderr ?? '') || err.message}`);
+        const text = `${stderr ?? ''}\n${err.message}`;
+        this.failure = new VideoError(`ffmpeg failed writing ${path}: ${lastLines(stderr ?? '') || err.message}`, INTERRUPTED.test(text));
         resolve();
       });
       cmd.on('end', () => resolve());
@@ -201,29 +208,38 @@ function checkVideoPath(path: string): void {
   if (!statSync(path).isFile()) throw new VideoError(`not a video file: ${path}`);
 }
 
-/** Raw RGB bytes of frames [from, to) of a video, from ffmpeg's stdout, as a byte stream plus the end. */
+/** Raw RGB bytes of frames [from, to) of a video, from ffmpeg's stdout, plus how it ended. */
 function decodeStream(path: string, opts: ReadFramesOptions): { stream: Readable; done: Promise<Error | undefined>; kill: () => void } {
   const fps = opts.fps ?? DEFAULT_FPS;
   const from = opts.from ?? 0;
-  const input: string[] = ['-threads', '1'];
+  const args: string[] = ['-v', 'error', '-nostdin', '-nostats', '-threads', '1'];
   // Seek to half a frame before `from`: ffmpeg decodes from the previous keyframe and drops every
   // frame stamped before that time, so the first frame out is exactly frame `from`.
-  if (from > 0) input.push('-ss', ((from - 0.5) / fps).toFixed(6));
-  const output: string[] = ['-map', '0:v:0', '-pix_fmt', 'rgb24', '-vsync', '0'];
-  if (opts.to !== undefined) output.push('-frames:v', String(Math.max(0, opts.to - from)));
-  const cmd = ffmpeg(path).inputOptions(input).outputOptions(output).format('rawvideo');
-  let stderrTail = '';
-  const done = new Promise<Error | undefined>((resolve) => {
-    cmd.on('stderr', (line: string) => {
-      stderrTail = `${stderrTail}\n${line}`.slice(-2000);
-    });
-    cmd.on('error', (err: Error, _o: string | null, stderr: string | null) =>
-      resolve(new VideoError(`cannot decode video ${path}: ${lastLines(stderr || stderrTail, 2) || err.message}`)),
-    );
-    cmd.on('end', () => resolve(undefined));
+  if (from > 0) args.push('-ss', ((from - 0.5) / fps).toFixed(6));
+  args.push('-i', path, '-map', '0:v:0', '-f', 'rawvideo', '-pix_fmt', 'rgb24', '-vsync', '0');
+  if (opts.to !== undefined) args.push('-frames:v', String(Math.max(0, opts.to - from)));
+  args.push('pipe:1');
+  const proc = spawnFfmpeg(args);
+  let stderr = '';
+  proc.stderr.on('data', (d: Buffer) => {
+    stderr = (stderr + d.toString()).slice(-4000);
   });
-  const stream = cmd.pipe() as Readable;
-  return { stream, done, kill: () => cmd.kill('SIGKILL') };
+  let killed = false;
+  const done = new Promise<Error | undefined>((resolve) => {
+    proc.on('error', (err) => resolve(new VideoError(`cannot run ffmpeg to decode ${path}: ${err.message}`)));
+    proc.on('close', (code, signal) => {
+      if (code === 0 || killed) resolve(undefined);
+      else resolve(new VideoError(`cannot decode video ${path}: ${lastLines(stderr, 2) || `ffmpeg exited with ${code ?? signal}`}`, signal === 'SIGINT' || signal === 'SIGTERM' || INTERRUPTED.test(stderr)));
+    });
+  });
+  return {
+    stream: proc.stdout,
+    done,
+    kill: () => {
+      killed = true;
+      proc.kill('SIGKILL');
+    },
+  };
 }
 
 /**
