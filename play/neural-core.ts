@@ -42,6 +42,19 @@ export class TableCodeMap implements CodeMap {
   }
 }
 
+/**
+ * The action map of a checkpoint, from its checkpoint.json meta: `codeTable` (action x code
+ * probabilities) becomes a TableCodeMap. Throws a plain Error naming what is wrong.
+ */
+export function codeMapFromMeta(meta: { kind?: string; codeTable?: unknown }, codebookSize: number, where: string): CodeMap {
+  const table = meta.codeTable;
+  if (!Array.isArray(table)) throw new Error(`action map ${where}: unknown kind ${String(meta.kind)} (expected an action-map checkpoint with codeTable)`);
+  if (table.length !== ACTION_NAMES.length) throw new Error(`action map ${where}: ${table.length} actions, expected ${ACTION_NAMES.length}`);
+  const map = new TableCodeMap(table as number[][]);
+  if (map.codebookSize !== codebookSize) throw new Error(`action map ${where}: ${map.codebookSize} codes, the world model has ${codebookSize}`);
+  return map;
+}
+
 /** A sequence of real screens to start from: at least K RGB frames (210x160x3), oldest first. */
 export interface StartFrames {
   name: string;

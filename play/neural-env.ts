@@ -5,7 +5,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { CheckpointError, readCheckpointMeta } from '../models/checkpoint';
 import { WorldModel } from '../pipeline/world-model';
-import { type CodeMap, NeuralGame, TableCodeMap } from './neural-core';
+import { type CodeMap, codeMapFromMeta, NeuralGame } from './neural-core';
 import { loadStartFrames, START_FRAMES_DIR } from './start-frames';
 
 export { ACTION_NAMES, NeuralGame, type CodeMap, type NeuralStepResult } from './neural-core';
@@ -22,19 +22,14 @@ export interface NeuralEnvOptions {
   seed?: number;
 }
 
-/**
- * The action map of a checkpoint folder as a CodeMap. A checkpoint whose meta holds `codeTable`
- * (action x code probabilities, fitted from code counts) becomes a TableCodeMap.
- */
+/** The action map of a checkpoint folder as a CodeMap (see codeMapFromMeta). */
 export async function loadCodeMap(dir: string, codebookSize: number): Promise<CodeMap> {
   const meta = readCheckpointMeta(dir);
-  const table = meta.codeTable as number[][] | undefined;
-  if (Array.isArray(table)) {
-    const map = new TableCodeMap(table);
-    if (map.codebookSize !== codebookSize) throw new CheckpointError(`action map ${dir}: ${map.codebookSize} codes, the world model has ${codebookSize}`);
-    return map;
+  try {
+    return codeMapFromMeta(meta, codebookSize, dir);
+  } catch (err) {
+    throw new CheckpointError((err as Error).message);
   }
-  throw new CheckpointError(`action map ${dir}: unknown kind ${String(meta.kind)} (expected an action-map checkpoint)`);
 }
 
 export interface LoadedNeuralEnv {

@@ -1,5 +1,6 @@
 // Every CLI subcommand, in the order `--help` lists them. Add one line per new command module.
 import type { CommandModule } from 'yargs';
+import { playWebCommand } from './play-web';
 import { checkTraceCommand } from './check-trace';
 import { makeStartFramesCommand } from './make-start-frames';
 import { playCommand } from './play';
@@ -21,4 +22,5 @@ export const commands: CommandModule<any, any>[] = [
   playRealCommand,
   playCommand,
   makeStartFramesCommand,
+  playWebCommand,
 ];

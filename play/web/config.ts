@@ -1,0 +1,13 @@
+/** What play/server.ts tells the web page (GET config.json). */
+export interface WebConfig {
+  /** Checkpoint folders, as URLs relative to the page. */
+  worldModel: string;
+  actionMap: string;
+  startFrames: string;
+  /** Where TensorFlow.js's .wasm files are served. */
+  wasmPath: string;
+  /** URL of the ROM, or null when the server has none. */
+  rom: string | null;
+  fps: number;
+  temperature: number;
+}
