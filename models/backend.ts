@@ -39,8 +39,6 @@ export class BackendUnavailableError extends Error {
 export interface InitBackendOptions {
   /** Where the one-line notices go (default console.log); pass () => {} to silence. */
   log?: (line: string) => void;
-  /** WebAssembly threads (default 1: the prebuilt multi-threaded build needs workers, see README). */
-  wasmThreads?: number;
 }
 
 let current: { preference: BackendPreference; info: BackendInfo } | null = null;
@@ -61,6 +59,7 @@ export async function initBackend(
   let info: BackendInfo | null = null;
 
   if (preference === 'auto' || preference === 'tensorflow') {
+    const failures: string[] = [];
     for (const pkg of ['@tensorflow/tfjs-node-gpu', '@tensorflow/tfjs-node']) {
       const failure = await tryNative(pkg);
       if (failure == null) {
@@ -69,17 +68,17 @@ export async function initBackend(
         break;
       }
       notes.push(`${pkg}: not available (${failure})`);
-      log(`backend: ${pkg} not available (${failure}); trying the next backend`);
+      failures.push(`${pkg}: ${failure}`);
     }
     if (info == null && preference === 'tensorflow') {
       throw new BackendUnavailableError(
-        'backend tensorflow: neither @tensorflow/tfjs-node-gpu nor @tensorflow/tfjs-node could be loaded ' +
-          '(install one, or use --backend wasm)',
+        `backend tensorflow unavailable (${failures.join('; ')}); install @tensorflow/tfjs-node or use --backend wasm`,
       );
     }
+    if (info == null) log(`backend: native TensorFlow unavailable (${failures.join('; ')})`);
   }
   if (info == null && (preference === 'auto' || preference === 'wasm')) {
-    const failure = await tryWasm(options.wasmThreads ?? 1);
+    const failure = await tryWasm();
     if (failure == null) {
       const kernels = registerWasmTrainingKernels();
       notes.push(`wasm: our kernels ${kernels.join(', ')}`);
@@ -108,6 +107,7 @@ function firstLine(e: unknown): string {
 
 async function tryNative(pkg: string): Promise<string | null> {
   try {
+    // Optional dependencies: usually simply absent where their native download failed.
     // A variable specifier keeps bundlers and the type checker from requiring the optional package.
     const spec = pkg;
     await import(/* @vite-ignore */ spec);
@@ -115,16 +115,15 @@ async function tryNative(pkg: string): Promise<string | null> {
     await tf.ready();
     return null;
   } catch (e) {
-    return firstLine(e);
+    const msg = firstLine(e);
+    return /Cannot find (package|module)/.test(msg) && msg.includes(pkg) ? 'not installed' : msg;
   }
 }
 
-async function tryWasm(threads: number): Promise<string | null> {
+async function tryWasm(): Promise<string | null> {
   try {
-    if (threads > 1) {
-      tf.env().set('WASM_HAS_MULTITHREAD_SUPPORT', true);
-      tfWasm.setThreadsCount(threads);
-    }
+    // Single-threaded: under Node the package's multi-threaded build cannot start its pthread
+    // workers (they are created from Blob URLs), so tfjs picks the SIMD build.
     if (!(await tf.setBackend('wasm'))) return 'the wasm backend did not initialise';
     await tf.ready();
     return null;
