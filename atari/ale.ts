@@ -291,17 +291,17 @@ export class Ale {
     if (dst.length < n * 3) throw new AleError(`getScreenRGB needs a buffer of ${n * 3} bytes, got ${dst.length}`);
     const src = this.console.screen;
     if (LITTLE_ENDIAN && dst.byteOffset % 4 === 0) {
-      // Four pixels make three 32-bit words.
+      // Four pixels (one 32-bit read) make three 32-bit words: R0G0B0R1 G1B1R2G2 B2R3G3B3, each
+      // the OR of two table entries holding a colour's bytes already shifted into place.
       const w = new Uint32Array(dst.buffer, dst.byteOffset, (n * 3) >> 2);
-      for (let i = 0, j = 0; i < n; i += 4, j += 3) {
-        const c0 = PALETTE_RGB[src[i]];
-        const c1 = PALETTE_RGB[src[i + 1]];
-        const c2 = PALETTE_RGB[src[i + 2]];
-        const c3 = PALETTE_RGB[src[i + 3]];
-        // Bytes R0 G0 B0 R1 | G1 B1 R2 G2 | B2 R3 G3 B3
-        w[j] = (c0 >>> 16) | (c0 & 0xff00) | ((c0 & 0xff) << 16) | (((c1 >>> 16) & 0xff) << 24);
-        w[j + 1] = ((c1 >>> 8) & 0xff) | ((c1 & 0xff) << 8) | (((c2 >>> 16) & 0xff) << 16) | (((c2 >>> 8) & 0xff) << 24);
-        w[j + 2] = (c2 & 0xff) | (((c3 >>> 16) & 0xff) << 8) | (((c3 >>> 8) & 0xff) << 16) | ((c3 & 0xff) << 24);
+      const s32 = new Uint32Array(src.buffer, src.byteOffset, n >> 2);
+      for (let k = 0, j = 0; k < s32.length; k++, j += 3) {
+        const q = s32[k];
+        const p1 = (q >>> 8) & 0xff;
+        const p2 = (q >>> 16) & 0xff;
+        w[j] = RGB_T0[q & 0xff] | RGB_T1[p1];
+        w[j + 1] = RGB_T2[p1] | RGB_T3[p2];
+        w[j + 2] = RGB_T4[p2] | RGB_T5[q >>> 24];
       }
     } else {
       for (let i = 0, j = 0; i < n; i++, j += 3) {
@@ -423,3 +423,23 @@ export class Ale {
 }
 
 const LITTLE_ENDIAN = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
+
+// Colour bytes pre-shifted for getScreenRGB's packing of 4 pixels into 3 little-endian words.
+const RGB_T0 = new Int32Array(256); // R G B of pixel 0 in bytes 0-2
+const RGB_T1 = new Int32Array(256); // R of pixel 1 in byte 3
+const RGB_T2 = new Int32Array(256); // G B of pixel 1 in bytes 0-1
+const RGB_T3 = new Int32Array(256); // R G of pixel 2 in bytes 2-3
+const RGB_T4 = new Int32Array(256); // B of pixel 2 in byte 0
+const RGB_T5 = new Int32Array(256); // R G B of pixel 3 in bytes 1-3
+for (let v = 0; v < 256; v++) {
+  const c = PALETTE_RGB[v];
+  const r = c >>> 16;
+  const g = (c >>> 8) & 0xff;
+  const b = c & 0xff;
+  RGB_T0[v] = r | (g << 8) | (b << 16);
+  RGB_T1[v] = r << 24;
+  RGB_T2[v] = g | (b << 8);
+  RGB_T3[v] = (r << 16) | (g << 24);
+  RGB_T4[v] = b;
+  RGB_T5[v] = (r << 8) | (g << 16) | (b << 24);
+}

@@ -618,8 +618,8 @@ export class Tia {
 
   /**
    * General case: any objects on. Works block by block (the 4 pixels sharing one playfield bit):
-   * a block without object pixels is filled with the playfield/background colour, other blocks
-   * are drawn pixel by pixel with priorities and collisions.
+   * runs of blocks without object pixels are filled with the playfield/background colour, other
+   * blocks are drawn pixel by pixel with priorities and collisions.
    */
   private drawObjects(fp: number, end: number, hpos: number, objects: number): void {
     const fb = this.fb;
@@ -636,10 +636,19 @@ export class Tia {
     const m0 = objects & M0_BIT ? this.m0Mask : MISSILE_NONE;
     const m1 = objects & M1_BIT ? this.m1Mask : MISSILE_NONE;
     const bl = objects & BL_BIT ? this.blMask : BALL_NONE;
-    const occLo =
-      PLAYER_OCC.lo[p0 >> 2] | PLAYER_OCC.lo[p1 >> 2] | MISSILE_OCC.lo[m0 >> 2] | MISSILE_OCC.lo[m1 >> 2] | BALL_OCC.lo[bl >> 2];
-    const occHi =
-      PLAYER_OCC.hi[p0 >> 2] | PLAYER_OCC.hi[p1 >> 2] | MISSILE_OCC.hi[m0 >> 2] | MISSILE_OCC.hi[m1 >> 2] | BALL_OCC.hi[bl >> 2];
+    // Which 4-pixel blocks of the line each object touches (blocks 0-31 in *Lo, 32-39 in *Hi).
+    const p0Lo = PLAYER_OCC.lo[p0 >> 2];
+    const p1Lo = PLAYER_OCC.lo[p1 >> 2];
+    const m0Lo = MISSILE_OCC.lo[m0 >> 2];
+    const m1Lo = MISSILE_OCC.lo[m1 >> 2];
+    const blLo = BALL_OCC.lo[bl >> 2];
+    const p0Hi = PLAYER_OCC.hi[p0 >> 2];
+    const p1Hi = PLAYER_OCC.hi[p1 >> 2];
+    const m0Hi = MISSILE_OCC.hi[m0 >> 2];
+    const m1Hi = MISSILE_OCC.hi[m1 >> 2];
+    const blHi = BALL_OCC.hi[bl >> 2];
+    const occLo = p0Lo | p1Lo | m0Lo | m1Lo | blLo;
+    const occHi = p0Hi | p1Hi | m0Hi | m1Hi | blHi;
     // Colour of an object-free block, by half and playfield bit.
     const pfL = colors[PRIORITY[PF_BIT | pfps]];
     const pfR = colors[PRIORITY[256 + (PF_BIT | pfps)]];
@@ -650,26 +659,52 @@ export class Tia {
       const b = hpos >> 2;
       let n = 4 - (hpos & 3);
       if (n > end - fp) n = end - fp;
-      const occupied = b < 32 ? (occLo >>> b) & 1 : (occHi >>> (b - 32)) & 1;
-      if (occupied === 0) {
-        const on = (pf & PF_MASK[pfMask + hpos]) !== 0;
-        const color = hpos < 80 ? (on ? pfL : bkL) : on ? pfR : bkR;
-        if (n === 4) fb32[fp >> 2] = Math.imul(color, 0x01010101);
-        else for (let i = 0; i < n; i++) fb[fp + i] = color;
-        fp += n;
-        hpos += n;
+      const hi = b >= 32;
+      const sh = b & 31;
+      if ((((hi ? occHi : occLo) >>> sh) & 1) === 0) {
+        if (n < 4) {
+          const on = (pf & PF_MASK[pfMask + hpos]) !== 0;
+          const color = hpos < 80 ? (on ? pfL : bkL) : on ? pfR : bkR;
+          for (let i = 0; i < n; i++) fb[fp + i] = color;
+          fp += n;
+          hpos += n;
+          continue;
+        }
+        // A run of whole object-free blocks: up to the next occupied block or the span's end.
+        let next: number;
+        const restLo = hi ? 0 : occLo & (-1 << sh);
+        if (restLo !== 0) next = 31 - Math.clz32(restLo & -restLo);
+        else {
+          const restHi = hi ? occHi & (-1 << sh) : occHi;
+          next = restHi !== 0 ? 63 - Math.clz32(restHi & -restHi) : 40;
+        }
+        let w = fp >> 2;
+        let wEnd = w + (next - b);
+        if (wEnd > end >> 2) wEnd = end >> 2;
+        for (; w < wEnd; w++, hpos += 4) {
+          const on = (pf & PF_MASK[pfMask + hpos]) !== 0;
+          fb32[w] = Math.imul(hpos < 80 ? (on ? pfL : bkL) : on ? pfR : bkR, 0x01010101);
+        }
+        fp = w << 2;
         continue;
       }
+      // Pixel by pixel, testing only the objects present in this block.
+      const inP0 = (((hi ? p0Hi : p0Lo) >>> sh) & 1) !== 0;
+      const inP1 = (((hi ? p1Hi : p1Lo) >>> sh) & 1) !== 0;
+      const inM0 = (((hi ? m0Hi : m0Lo) >>> sh) & 1) !== 0;
+      const inM1 = (((hi ? m1Hi : m1Lo) >>> sh) & 1) !== 0;
+      const inBl = (((hi ? blHi : blLo) >>> sh) & 1) !== 0;
+      const half = hpos < 80 ? 0 : 256;
       const stop = fp + n;
       while (fp < stop) {
         let e = (pf & PF_MASK[pfMask + hpos]) !== 0 ? PF_BIT : 0;
-        if (BALL_MASK[bl + hpos] !== 0) e |= BL_BIT;
-        if ((grp1 & PLAYER_MASK[p1 + hpos]) !== 0) e |= P1_BIT;
-        if (MISSILE_MASK[m1 + hpos] !== 0) e |= M1_BIT;
-        if ((grp0 & PLAYER_MASK[p0 + hpos]) !== 0) e |= P0_BIT;
-        if (MISSILE_MASK[m0 + hpos] !== 0) e |= M0_BIT;
+        if (inBl && BALL_MASK[bl + hpos] !== 0) e |= BL_BIT;
+        if (inP1 && (grp1 & PLAYER_MASK[p1 + hpos]) !== 0) e |= P1_BIT;
+        if (inM1 && MISSILE_MASK[m1 + hpos] !== 0) e |= M1_BIT;
+        if (inP0 && (grp0 & PLAYER_MASK[p0 + hpos]) !== 0) e |= P0_BIT;
+        if (inM0 && MISSILE_MASK[m0 + hpos] !== 0) e |= M0_BIT;
         collision |= COLLISIONS[e];
-        fb[fp] = colors[PRIORITY[(hpos < 80 ? 0 : 256) + (e | pfps)]];
+        fb[fp] = colors[PRIORITY[half + (e | pfps)]];
         fp++;
         hpos++;
       }

@@ -237,6 +237,8 @@ export async function replayTrace(rom: Uint8Array, trace: Trace, options: Replay
     if (kind === 'act') {
       matched++;
       if (options.onProgress && matched % every === 0) options.onProgress(matched, steps);
+      // Let the event loop breathe now and then (test runners and progress output need it).
+      if (matched % 250 === 0) await new Promise((resolve) => setImmediate(resolve));
     }
   }
   return { steps, matchedSteps: matched };
