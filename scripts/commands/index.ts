@@ -9,6 +9,8 @@ import { recordCommand } from './record';
 import { evalDqnCommand } from './eval-dqn';
 import { trainDqnCommand } from './train-dqn';
 import { trainLatentCommand } from './train-latent';
+import { collectPairsCommand } from './collect-pairs';
+import { trainActionMapCommand } from './train-action-map';
 import { playRealCommand } from './play-real';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -19,6 +21,8 @@ export const commands: CommandModule<any, any>[] = [
   recordCommand,
   exportGifCommand,
   trainLatentCommand,
+  collectPairsCommand,
+  trainActionMapCommand,
   playRealCommand,
   playCommand,
   makeStartFramesCommand,

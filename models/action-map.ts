@@ -1,0 +1,242 @@
+// The action map (stage 4): a small MLP from a real action (one-hot over Breakout's minimal set), and
+// optionally a few features of the current frames, to a distribution over the latent action model's
+// codes. Browser-safe (TensorFlow.js only): the web player, the terminal player and the evaluation
+// all load it through here.
+//
+// Why frame features: the latent code says what *happened*, and the same action can do different
+// things: LEFT against the left wall moves nothing (it looks like NOOP), FIRE with the ball in play
+// does nothing. The paddle and ball positions tell the map which case it is in.
+import * as tf from '@tensorflow/tfjs';
+import { fetchCheckpointIndex, fetchModel, type CheckpointMeta } from './checkpoint-io';
+
+export const ACTION_MAP_KIND = 'action-map';
+
+export interface ActionMapConfig {
+  /** Actions of the minimal set (Breakout: NOOP, FIRE, RIGHT, LEFT). */
+  numActions: number;
+  codebookSize: number;
+  /** Use frameFeatures() of the context as extra input (false: the one-hot action alone). */
+  frameFeatures: boolean;
+  /** Hidden layer widths (empty: a linear map, i.e. a learned table). */
+  hidden: number[];
+}
+
+export const DEFAULT_ACTION_MAP_CONFIG: ActionMapConfig = { numActions: 4, codebookSize: 8, frameFeatures: true, hidden: [64, 64] };
+
+// Breakout's screen in colour-class frames (pipeline/frame-classes.ts, 210x160, one byte per pixel):
+// the ball and the paddle are red, class 2 of BREAKOUT_PALETTE (a test checks it against the palette).
+// Rows and walls as in pipeline/world-model-metrics.ts.
+const WIDTH = 160;
+const HEIGHT = 210;
+const RED_CLASS = 2;
+const PADDLE_ROWS = [189, 192] as const;
+const BALL_ROWS = [93, 188] as const;
+const WALL_LEFT_END = 8;
+const WALL_RIGHT_START = 152;
+
+/** Number of values frameFeatures() returns. */
+export const FRAME_FEATURES = 12;
+
+interface Objects {
+  paddle: { x: number; left: number; right: number } | null;
+  ball: { x: number; y: number } | null;
+}
+
+function findObjects(f: Uint8Array): Objects {
+  if (f.length !== WIDTH * HEIGHT) throw new Error(`action map: a class frame has ${f.length} pixels, expected ${WIDTH}x${HEIGHT}`);
+  let sum = 0, n = 0, left = WIDTH, right = -1;
+  for (let y = PADDLE_ROWS[0]; y <= PADDLE_ROWS[1]; y++) {
+    const row = y * WIDTH;
+    for (let x = WALL_LEFT_END; x < WALL_RIGHT_START; x++) {
+      if (f[row + x] === RED_CLASS) { sum += x; n++; if (x < left) left = x; if (x > right) right = x; }
+    }
+  }
+  const paddle = n === 0 ? null : { x: sum / n, left, right };
+  let sx = 0, sy = 0, m = 0;
+  for (let y = BALL_ROWS[0]; y <= BALL_ROWS[1]; y++) {
+    const row = y * WIDTH;
+    for (let x = WALL_LEFT_END; x < WALL_RIGHT_START; x++) if (f[row + x] === RED_CLASS) { sx += x; sy += y; m++; }
+  }
+  return { paddle, ball: m === 0 ? null : { x: sx / m, y: sy / m } };
+}
+
+/**
+ * A few numbers about the current screen (the last context frame) and its motion (against the one
+ * before), each scaled to about [-1, 1]: paddle present, x, room to the left and right walls (capped
+ * at 16 px), width, dx; ball present, x, y, dx, dy; whether the paddle moved at all.
+ */
+export function frameFeatures(context: readonly Uint8Array[], out: Float32Array = new Float32Array(FRAME_FEATURES)): Float32Array {
+  if (context.length === 0) throw new Error('action map: frame features need at least one context frame');
+  const now = findObjects(context[context.length - 1]);
+  const before = context.length > 1 ? findObjects(context[context.length - 2]) : now;
+  const p = now.paddle, b = now.ball, pb = before.paddle, bb = before.ball;
+  const span = WALL_RIGHT_START - WALL_LEFT_END;
+  out.fill(0);
+  if (p) {
+    out[0] = 1;
+    out[1] = (p.x - WALL_LEFT_END) / span;
+    out[2] = Math.min(p.left - WALL_LEFT_END, 16) / 16;
+    out[3] = Math.min(WALL_RIGHT_START - 1 - p.right, 16) / 16;
+    out[4] = (p.right - p.left + 1) / 16;
+    if (pb) {
+      out[5] = Math.max(-1, Math.min(1, (p.x - pb.x) / 16));
+      out[11] = p.x !== pb.x ? 1 : 0;
+    }
+  }
+  if (b) {
+    out[6] = 1;
+    out[7] = (b.x - WALL_LEFT_END) / span;
+    out[8] = (b.y - BALL_ROWS[0]) / (BALL_ROWS[1] - BALL_ROWS[0]);
+    if (bb) {
+      out[9] = Math.max(-1, Math.min(1, (b.x - bb.x) / 16));
+      out[10] = Math.max(-1, Math.min(1, (b.y - bb.y) / 16));
+    }
+  }
+  return out;
+}
+
+export const inputSize = (cfg: ActionMapConfig): number => cfg.numActions + (cfg.frameFeatures ? FRAME_FEATURES : 0);
+
+/** Write one input row (one-hot action, then the features) into `out` at row `row`. */
+export function encodeInput(cfg: ActionMapConfig, action: number, context: readonly Uint8Array[] | null, out: Float32Array, row = 0): void {
+  if (!Number.isInteger(action) || action < 0 || action >= cfg.numActions) throw new RangeError(`action map: action ${action} outside 0..${cfg.numActions - 1}`);
+  const n = inputSize(cfg);
+  const base = row * n;
+  out.fill(0, base, base + n);
+  out[base + action] = 1;
+  if (cfg.frameFeatures) {
+    if (!context) throw new Error('action map: this map needs the context frames');
+    out.set(frameFeatures(context), base + cfg.numActions);
+  }
+}
+
+/** The MLP: input → hidden ReLU layers → one logit per code (softmax applied by the caller). */
+export function buildActionMapModel(cfg: ActionMapConfig, seed = 0): tf.LayersModel {
+  if (cfg.codebookSize < 2) throw new Error(`action map: codebookSize ${cfg.codebookSize} < 2`);
+  const model = tf.sequential({ name: 'action_map' });
+  let first = true;
+  cfg.hidden.forEach((units, i) => {
+    model.add(tf.layers.dense({
+      units, activation: 'relu', name: `fc${i + 1}`,
+      kernelInitializer: tf.initializers.heNormal({ seed: seed + i }),
+      ...(first ? { inputShape: [inputSize(cfg)] } : {}),
+    }));
+    first = false;
+  });
+  model.add(tf.layers.dense({
+    units: cfg.codebookSize, name: 'logits',
+    kernelInitializer: tf.initializers.glorotUniform({ seed: seed + 100 }),
+    ...(first ? { inputShape: [inputSize(cfg)] } : {}),
+  }));
+  return model;
+}
+
+/** Row-wise softmax of logits^(1/T) over a flat [rows, n] array. */
+function softmaxRows(logits: Float32Array, n: number): Float32Array {
+  const out = new Float32Array(logits.length);
+  for (let r = 0; r < logits.length / n; r++) {
+    let max = -Infinity, sum = 0;
+    for (let i = 0; i < n; i++) max = Math.max(max, logits[r * n + i]);
+    for (let i = 0; i < n; i++) { out[r * n + i] = Math.exp(logits[r * n + i] - max); sum += out[r * n + i]; }
+    for (let i = 0; i < n; i++) out[r * n + i] /= sum;
+  }
+  return out;
+}
+
+/**
+ * A trained action map: implements the ActionToCode / CodeMap shape the evaluation and the players
+ * use (codebookSize + codeProbabilities(action, context)). Action-only maps answer from a table
+ * computed once (no model call per step).
+ */
+export class ActionMap {
+  readonly codebookSize: number;
+  private readonly table: Float32Array[] | null;
+  private readonly input: Float32Array;
+
+  constructor(readonly config: ActionMapConfig, readonly model: tf.LayersModel) {
+    this.codebookSize = config.codebookSize;
+    const out = model.outputs[0].shape[1];
+    const inp = model.inputs[0].shape[1];
+    if (out !== config.codebookSize) throw new Error(`action map: the network has ${out} outputs, the config says ${config.codebookSize} codes`);
+    if (inp !== inputSize(config)) throw new Error(`action map: the network takes ${inp} inputs, the config implies ${inputSize(config)}`);
+    this.input = new Float32Array(inputSize(config));
+    this.table = config.frameFeatures ? null : Array.from({ length: config.numActions }, (_, a) => this.probabilitiesBatch([a], null)[0]);
+  }
+
+  /** Probabilities of each code for an action (index into the minimal set) and the current class frames, oldest first. */
+  codeProbabilities(action: number, context: readonly Uint8Array[] = []): Float32Array {
+    if (this.table) {
+      if (!Number.isInteger(action) || action < 0 || action >= this.config.numActions) throw new RangeError(`action map: action ${action} outside 0..${this.config.numActions - 1}`);
+      return this.table[action];
+    }
+    encodeInput(this.config, action, context, this.input);
+    return this.probabilitiesOfInputs(this.input, 1)[0];
+  }
+
+  /** Probabilities for many (action, context) pairs in one model call. */
+  probabilitiesBatch(actions: readonly number[], contexts: readonly (readonly Uint8Array[])[] | null): Float32Array[] {
+    const n = inputSize(this.config);
+    const x = new Float32Array(actions.length * n);
+    actions.forEach((a, i) => encodeInput(this.config, a, contexts ? contexts[i] : null, x, i));
+    return this.probabilitiesOfInputs(x, actions.length);
+  }
+
+  /** Probabilities for precomputed input rows ([rows, inputSize]). */
+  probabilitiesOfInputs(x: Float32Array, rows: number): Float32Array[] {
+    const logits = tf.tidy(() => (this.model.predict(tf.tensor2d(x, [rows, inputSize(this.config)])) as tf.Tensor).dataSync() as Float32Array);
+    const p = softmaxRows(logits, this.codebookSize);
+    return Array.from({ length: rows }, (_, r) => p.subarray(r * this.codebookSize, (r + 1) * this.codebookSize));
+  }
+
+  dispose(): void {
+    this.model.dispose();
+  }
+}
+
+/** The config of an action-map checkpoint's meta, checked. */
+export function actionMapConfigFromMeta(meta: CheckpointMeta, where: string): ActionMapConfig {
+  if (meta.kind !== ACTION_MAP_KIND) throw new Error(`${where} holds a ${String(meta.kind)}, not an action map`);
+  const c = meta.config as Partial<ActionMapConfig> | undefined;
+  if (!c || typeof c.numActions !== 'number' || typeof c.codebookSize !== 'number' || typeof c.frameFeatures !== 'boolean' || !Array.isArray(c.hidden)) {
+    throw new Error(`${where}: checkpoint.json has no action-map config (numActions, codebookSize, frameFeatures, hidden)`);
+  }
+  return { numActions: c.numActions, codebookSize: c.codebookSize, frameFeatures: c.frameFeatures, hidden: c.hidden };
+}
+
+/** Whether a checkpoint meta describes a trained MLP action map (rather than a bare code table). */
+export const isMlpActionMeta = (meta: CheckpointMeta): boolean => meta.kind === ACTION_MAP_KIND && typeof meta.config === 'object' && meta.config !== null;
+
+/** An action map served over HTTP (the web player): checkpoint.json + model.json + weights at `baseUrl`. */
+export async function fetchActionMap(baseUrl: string): Promise<ActionMap> {
+  const index = await fetchCheckpointIndex(baseUrl);
+  const cfg = actionMapConfigFromMeta(index.meta, baseUrl);
+  return new ActionMap(cfg, await fetchModel(baseUrl));
+}
+
+/** p^(1/T), renormalised; T = 0 gives all the mass to the most likely code (ties: lowest index). */
+export function temperatureProbabilities(p: ArrayLike<number>, temperature: number): Float64Array {
+  const n = p.length;
+  const out = new Float64Array(n);
+  if (n === 0) return out;
+  if (!(temperature > 0)) {
+    let best = 0;
+    for (let i = 1; i < n; i++) if (p[i] > p[best]) best = i;
+    out[best] = 1;
+    return out;
+  }
+  // Log space keeps small temperatures finite.
+  let max = -Infinity, sum = 0;
+  for (let i = 0; i < n; i++) { out[i] = Math.log(Math.max(p[i], 1e-30)) / temperature; max = Math.max(max, out[i]); }
+  for (let i = 0; i < n; i++) { out[i] = Math.exp(out[i] - max); sum += out[i]; }
+  for (let i = 0; i < n; i++) out[i] /= sum;
+  return out;
+}
+
+/** A code drawn from p at a temperature (0 = most likely code); `random` returns uniform [0, 1). */
+export function sampleCode(p: ArrayLike<number>, temperature: number, random: () => number): number {
+  const q = temperatureProbabilities(p, temperature);
+  let u = random();
+  for (let i = 0; i < q.length; i++) { u -= q[i]; if (u < 0) return i; }
+  for (let i = q.length - 1; i >= 0; i--) if (q[i] > 0) return i;
+  return 0;
+}

@@ -1,0 +1,286 @@
+// Stage 4a: the training data of the action map. The latent action model's encoder runs over every
+// transition of the recordings (K context frames + the next frame) and names its code; each pair is
+// (the action taken, a reference to its context: episode + target frame, the code), with the split of
+// the episode it came from (the same split by episode as stage 3, so held-out stays held out), plus
+// the frame features of its context (models/action-map.ts) so training needs no frames.
+//
+// Writes a run folder data/runs/collect-pairs-NAME/: pairs.json (columns), features.f32
+// ([pairs, FRAME_FEATURES] float32, little-endian), summary.json (action histogram, code distribution
+// per action), manifest.json (world model + recordings, hashed).
+import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { initBackend, type BackendPreference } from '../models/backend';
+import { FRAME_FEATURES, frameFeatures } from '../models/action-map';
+import { readCheckpointIndex } from '../models/checkpoint';
+import { writeFileAtomic, writeJsonAtomic } from './atomic';
+import { UserError } from './errors';
+import { BREAKOUT_ACTION_SET } from './eval-world-model';
+import { buildLatentDataset, type LatentDataset, type Split, type Window } from './latent-dataset';
+import { Progress, onInterrupt } from './progress';
+import { createRun } from './run';
+import { WorldModel } from './world-model';
+
+export const PAIRS_FORMAT = 'neural-breakout-action-pairs';
+export const ACTION_NAMES = ['NOOP', 'FIRE', 'RIGHT', 'LEFT'] as const;
+const SPLITS: Split[] = ['train', 'val', 'test'];
+
+export interface CollectPairsConfig {
+  /** World model checkpoint folder (its encoder names the codes). */
+  worldModel: string;
+  /** Recording folders (or episode sidecars); default: those the world model was trained on. */
+  data: string[];
+  /** At most this many episodes per recording folder (0 = all). */
+  maxEpisodes: number;
+  cacheDir: string;
+  /** Split shares by episode; keep them equal to stage 3's so its held-out episodes stay held out. */
+  valShare: number;
+  testShare: number;
+  /** Transitions encoded per encoder call. */
+  batch: number;
+  backend: BackendPreference;
+}
+
+export const DEFAULT_COLLECT_PAIRS_CONFIG: CollectPairsConfig = {
+  worldModel: 'checkpoints/world-model',
+  data: [],
+  maxEpisodes: 0,
+  cacheDir: 'data/cache/latent-frames',
+  valShare: 0.1,
+  testShare: 0.1,
+  batch: 32,
+  backend: 'auto',
+};
+
+/** The pairs, as columns (pair i is element i of each). */
+export interface ActionPairs {
+  codebookSize: number;
+  contextFrames: number;
+  episodes: { id: string; source: string; split: Split; frames: number }[];
+  /** Episode index of each pair (into `episodes`). */
+  episode: number[];
+  /** Target frame: the code names the transition target-1 → target; the context ends at target-1. */
+  target: number[];
+  /** Action index into the minimal set (0 NOOP, 1 FIRE, 2 RIGHT, 3 LEFT), taken on frame target-1. */
+  action: number[];
+  code: number[];
+  /** FRAME_FEATURES floats per pair: frameFeatures() of the context. */
+  features: Float32Array;
+}
+
+export interface PairsJson extends Omit<ActionPairs, 'features'> {
+  format: typeof PAIRS_FORMAT;
+  version: 1;
+  worldModel: string;
+  featureSize: number;
+  actionNames: readonly string[];
+}
+
+/** Minimal-set index of an ALE action id; UserError naming the source when it is not Breakout's. */
+export function actionIndex(ale: number, where: string): number {
+  const i = BREAKOUT_ACTION_SET.indexOf(ale as (typeof BREAKOUT_ACTION_SET)[number]);
+  if (i < 0) throw new UserError(`${where}: action ${ale} is not in Breakout's minimal set (${BREAKOUT_ACTION_SET.join(', ')})`);
+  return i;
+}
+
+/** The code encoder of a world model, as collectPairsFrom needs it (a WorldModel, or a stand-in in tests). */
+export interface CodeNamer {
+  readonly contextFrames: number;
+  readonly codebookSize: number;
+  inferCodes(contexts: Uint8Array[][], nexts: Uint8Array[]): ArrayLike<number>;
+}
+
+/** Encode every window of the dataset (all splits) into pairs. `onBatch` reports progress; return false to stop. */
+export async function collectPairsFrom(
+  wm: CodeNamer,
+  ds: LatentDataset,
+  batch: number,
+  onBatch?: (done: number, total: number) => boolean | void,
+): Promise<ActionPairs> {
+  if (ds.contextFrames !== wm.contextFrames) throw new Error(`dataset has ${ds.contextFrames} context frames, the world model ${wm.contextFrames}`);
+  const windows: Window[] = SPLITS.flatMap((s) => ds.windows(s)).sort((a, b) => a.episode - b.episode || a.target - b.target);
+  const out: ActionPairs = {
+    codebookSize: wm.codebookSize,
+    contextFrames: wm.contextFrames,
+    episodes: ds.episodes.map((e) => ({ id: e.id, source: e.source, split: e.split, frames: e.frames })),
+    episode: [], target: [], action: [], code: [],
+    features: new Float32Array(windows.length * FRAME_FEATURES),
+  };
+  for (let b = 0; b < windows.length; b += batch) {
+    const group = windows.slice(b, b + batch);
+    const frames = group.map((w) => ds.frames(w));
+    const codes = wm.inferCodes(frames.map((f) => f.context), frames.map((f) => f.target));
+    group.forEach((w, i) => {
+      const n = out.code.length;
+      out.episode.push(w.episode);
+      out.target.push(w.target);
+      out.action.push(actionIndex(ds.action(w), `${ds.episodes[w.episode].source} step ${w.target - 1}`));
+      out.code.push(codes[i]);
+      frameFeatures(frames[i].context, out.features.subarray(n * FRAME_FEATURES, (n + 1) * FRAME_FEATURES));
+    });
+    // Yield to the event loop so Ctrl-C is seen between batches.
+    await new Promise((r) => setImmediate(r));
+    if (onBatch?.(Math.min(b + batch, windows.length), windows.length) === false) {
+      out.features = out.features.slice(0, out.code.length * FRAME_FEATURES);
+      break;
+    }
+  }
+  return out;
+}
+
+export interface PairStats {
+  pairs: number;
+  /** Pairs per split. */
+  splits: Record<Split, number>;
+  /** Pairs per action, per split. */
+  actionHistogram: Record<Split, number[]>;
+  /** Code counts per action (rows: actions, columns: codes), all splits. */
+  codeByAction: number[][];
+  /** Accuracy on test (else val, else train) of the most frequent train code per action: the best an action-only table can do. */
+  tableAccuracy: { split: Split; accuracy: number } | null;
+  /** Codes seen at least once. */
+  codesUsed: number;
+}
+
+export function pairStats(p: ActionPairs, numActions = ACTION_NAMES.length): PairStats {
+  const zeros = () => new Array<number>(numActions).fill(0);
+  const actionHistogram = { train: zeros(), val: zeros(), test: zeros() };
+  const splits = { train: 0, val: 0, test: 0 };
+  const codeByAction = Array.from({ length: numActions }, () => new Array<number>(p.codebookSize).fill(0));
+  const trainCounts = Array.from({ length: numActions }, () => new Array<number>(p.codebookSize).fill(0));
+  for (let i = 0; i < p.code.length; i++) {
+    const s = p.episodes[p.episode[i]].split;
+    splits[s]++;
+    actionHistogram[s][p.action[i]]++;
+    codeByAction[p.action[i]][p.code[i]]++;
+    if (s === 'train') trainCounts[p.action[i]][p.code[i]]++;
+  }
+  const best = trainCounts.map((row) => row.indexOf(Math.max(...row)));
+  const judged: Split | undefined = (['test', 'val', 'train'] as const).find((s) => splits[s] > 0);
+  let tableAccuracy: PairStats['tableAccuracy'] = null;
+  if (judged && splits.train > 0) {
+    let right = 0;
+    for (let i = 0; i < p.code.length; i++) if (p.episodes[p.episode[i]].split === judged && best[p.action[i]] === p.code[i]) right++;
+    tableAccuracy = { split: judged, accuracy: right / splits[judged] };
+  }
+  return { pairs: p.code.length, splits, actionHistogram, codeByAction, tableAccuracy, codesUsed: codeByAction[0].map((_, c) => codeByAction.some((r) => r[c] > 0)).filter(Boolean).length };
+}
+
+/** The statistics as plain text: action histogram per split, then the code distribution per action (shares). */
+export function formatPairStats(s: PairStats): string {
+  const lines = [`${s.pairs} pairs (train ${s.splits.train}, val ${s.splits.val}, test ${s.splits.test}); codes used ${s.codesUsed}/${s.codeByAction[0]?.length ?? 0}`];
+  lines.push(`action histogram   ${ACTION_NAMES.map((n) => n.padStart(7)).join(' ')}`);
+  for (const split of SPLITS) lines.push(`  ${split.padEnd(17)}${s.actionHistogram[split].map((c) => String(c).padStart(7)).join(' ')}`);
+  const codes = s.codeByAction[0]?.length ?? 0;
+  lines.push(`code share per action (%)  ${Array.from({ length: codes }, (_, c) => `c${c}`.padStart(5)).join(' ')}`);
+  s.codeByAction.forEach((row, a) => {
+    const total = row.reduce((x, y) => x + y, 0) || 1;
+    lines.push(`  ${(ACTION_NAMES[a] ?? String(a)).padEnd(25)}${row.map((c) => ((100 * c) / total).toFixed(1).padStart(5)).join(' ')}`);
+  });
+  if (s.tableAccuracy) lines.push(`most frequent code per action (action alone), ${s.tableAccuracy.split} accuracy: ${(100 * s.tableAccuracy.accuracy).toFixed(2)}%`);
+  return lines.join('\n');
+}
+
+/** Write pairs.json + features.f32 into a folder (each atomically). */
+export function writePairs(dir: string, p: ActionPairs, worldModel: string): void {
+  const json: PairsJson = {
+    format: PAIRS_FORMAT, version: 1, worldModel, featureSize: FRAME_FEATURES, actionNames: ACTION_NAMES,
+    codebookSize: p.codebookSize, contextFrames: p.contextFrames, episodes: p.episodes,
+    episode: p.episode, target: p.target, action: p.action, code: p.code,
+  };
+  writeFileAtomic(join(dir, 'features.f32'), new Uint8Array(p.features.buffer, p.features.byteOffset, p.features.byteLength));
+  writeJsonAtomic(join(dir, 'pairs.json'), json);
+}
+
+/** Read a pairs folder; UserError naming what is wrong. */
+export function readPairs(dir: string): ActionPairs & { worldModel: string } {
+  const path = join(dir, 'pairs.json');
+  if (!existsSync(path)) throw new UserError(`--pairs ${dir}: no pairs.json (collect pairs with npm run stage:collect-pairs)`);
+  let j: PairsJson;
+  try {
+    j = JSON.parse(readFileSync(path, 'utf8')) as PairsJson;
+  } catch (err) {
+    throw new UserError(`${path}: not valid JSON (${(err as Error).message})`);
+  }
+  if (j.format !== PAIRS_FORMAT) throw new UserError(`${path}: format ${String(j.format)}, expected ${PAIRS_FORMAT}`);
+  const n = j.code?.length ?? -1;
+  if (n < 0 || j.action.length !== n || j.episode.length !== n || j.target.length !== n) throw new UserError(`${path}: columns of different lengths`);
+  if (j.featureSize !== FRAME_FEATURES) throw new UserError(`${path}: ${j.featureSize} features per pair, this version computes ${FRAME_FEATURES} (collect the pairs again)`);
+  const fpath = join(dir, 'features.f32');
+  if (!existsSync(fpath)) throw new UserError(`${dir}: features.f32 is missing`);
+  const buf = readFileSync(fpath);
+  if (buf.byteLength !== n * FRAME_FEATURES * 4) throw new UserError(`${fpath}: ${buf.byteLength} bytes, expected ${n * FRAME_FEATURES * 4} (truncated?)`);
+  const features = new Float32Array(buf.buffer.slice(buf.byteOffset, buf.byteOffset + buf.byteLength));
+  return { ...j, features };
+}
+
+/** The newest data/runs/collect-pairs-* folder with a pairs.json (the default --pairs of training). */
+export function latestPairsDir(root = 'data/runs'): string | null {
+  if (!existsSync(root)) return null;
+  const dirs = readdirSync(root)
+    .filter((d) => d.startsWith('collect-pairs-') && existsSync(join(root, d, 'pairs.json')))
+    .map((d) => ({ d, t: statSync(join(root, d, 'pairs.json')).mtimeMs }))
+    .sort((a, b) => b.t - a.t);
+  return dirs.length ? join(root, dirs[0].d) : null;
+}
+
+export interface CollectPairsOptions {
+  config: CollectPairsConfig;
+  name?: string;
+  root?: string;
+  /** A dataset built by the caller (tests); default: built from config.data. */
+  dataset?: LatentDataset;
+  log?: (line: string) => void;
+}
+
+export interface CollectPairsResult {
+  runDir: string;
+  stats: PairStats;
+  stopped: boolean;
+}
+
+/** The recordings a world model checkpoint says it was trained on (meta.data.recordings), if any. */
+export function worldModelRecordings(dir: string): string[] {
+  const data = readCheckpointIndex(dir).meta.data as { recordings?: unknown } | undefined;
+  return Array.isArray(data?.recordings) ? data.recordings.filter((r): r is string => typeof r === 'string') : [];
+}
+
+export async function collectPairs(opts: CollectPairsOptions): Promise<CollectPairsResult> {
+  const log = opts.log ?? ((l: string) => console.log(l));
+  const cfg = { ...opts.config };
+  if (!existsSync(join(cfg.worldModel, 'checkpoint.json'))) {
+    throw new UserError(`world model not found: ${cfg.worldModel}/checkpoint.json (train one with npm run stage:train-latent, or pass --world-model DIR)`);
+  }
+  if (cfg.data.length === 0 && !opts.dataset) {
+    cfg.data = worldModelRecordings(cfg.worldModel);
+    if (cfg.data.length === 0) throw new UserError(`--data: give recording folders (the world model ${cfg.worldModel} does not name the ones it was trained on)`);
+    log(`collect-pairs: recordings of the world model: ${cfg.data.join(', ')}`);
+  }
+  const backend = await initBackend(cfg.backend, { log });
+  const wm = await WorldModel.load(cfg.worldModel);
+  const run = await createRun({ stage: 'collect-pairs', name: opts.name, root: opts.root, config: { ...cfg, backendInfo: backend } });
+  log(`collect-pairs: run folder ${run.dir}`);
+  const ds = opts.dataset ?? (await buildLatentDataset({
+    recordings: cfg.data, cacheDir: cfg.cacheDir, contextFrames: wm.contextFrames,
+    valShare: cfg.valShare, testShare: cfg.testShare, maxEpisodes: cfg.maxEpisodes, log,
+  }));
+  await run.writeManifest([{ role: 'world-model', path: cfg.worldModel }, ...(opts.dataset ? [] : cfg.data.map((p, i) => ({ role: `recording-${i}`, path: p })))]);
+  let stopping = false;
+  const removeInterrupt = onInterrupt(() => { stopping = true; }, { exit: false });
+  const total = SPLITS.reduce((s, split) => s + ds.windows(split).length, 0);
+  const progress = new Progress({ total, label: 'collect-pairs', unit: 'pair' });
+  let pairs: ActionPairs;
+  try {
+    pairs = await collectPairsFrom(wm, ds, cfg.batch, (done) => { progress.update(done); return !stopping; });
+  } finally {
+    progress.finish();
+    removeInterrupt();
+    if (!opts.dataset) ds.close();
+  }
+  writePairs(run.dir, pairs, cfg.worldModel);
+  const stats = pairStats(pairs);
+  run.writeSummary({ ...stats, stopped: stopping, worldModel: cfg.worldModel, data: cfg.data });
+  await run.close();
+  log(formatPairStats(stats));
+  log(`collect-pairs: ${stopping ? 'stopped early; wrote the pairs collected so far' : 'done'}: ${run.dir}`);
+  return { runDir: run.dir, stats, stopped: stopping };
+}

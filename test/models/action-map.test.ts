@@ -1,0 +1,117 @@
+// The action map network: frame features read the paddle and ball from colour-class frames; the MLP
+// learns a code that depends on the action and on the screen (LEFT at the left wall does nothing);
+// temperature sampling; a checkpoint round trip gives the same probabilities.
+import * as tf from '@tensorflow/tfjs';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import {
+  ActionMap, buildActionMapModel, encodeInput, FRAME_FEATURES, frameFeatures, inputSize, sampleCode, temperatureProbabilities,
+  type ActionMapConfig,
+} from '../../models/action-map';
+import { initBackend } from '../../models/backend';
+import { saveCheckpoint } from '../../models/checkpoint';
+import { BREAKOUT_PALETTE, rgbToClasses } from '../../pipeline/frame-classes';
+import { loadActionMap } from '../../pipeline/action-map';
+import { drawScene } from '../pipeline/breakout-frames';
+
+const NOOP = 0, FIRE = 1, RIGHT = 2, LEFT = 3;
+const scene = (paddleX: number, ball?: { x: number; y: number }) => rgbToClasses(drawScene({ paddleX, ball }));
+
+/** The rule the synthetic encoder follows: a move into a wall and FIRE with the ball in play look like NOOP. */
+function trueCode(action: number, paddleX: number, ball: boolean): number {
+  if (action === LEFT && paddleX <= 8) return NOOP;
+  if (action === RIGHT && paddleX >= 136) return NOOP;
+  if (action === FIRE && ball) return NOOP;
+  return action;
+}
+
+describe('action map', () => {
+  beforeAll(async () => { await initBackend('cpu', { log: () => {} }); });
+
+  it('the red class of the features is the palette red (ball and paddle)', () => {
+    expect(BREAKOUT_PALETTE[2]).toEqual([200, 72, 72]);
+  });
+
+  it('frame features find the paddle, the walls and the ball, and their motion', () => {
+    const f = frameFeatures([scene(60, { x: 40, y: 120 }), scene(64, { x: 44, y: 116 })]);
+    expect(f.length).toBe(FRAME_FEATURES);
+    expect(f[0]).toBe(1); // paddle present
+    expect(f[1]).toBeCloseTo((64 + 7.5 - 8) / 144, 5);
+    expect(f[2]).toBe(1); // far from both walls (capped)
+    expect(f[3]).toBe(1);
+    expect(f[4]).toBe(1); // 16 px wide
+    expect(f[5]).toBeCloseTo(4 / 16, 5); // moved right by 4
+    expect(f[11]).toBe(1);
+    expect(f[6]).toBe(1); // ball present
+    expect(f[7]).toBeCloseTo((44.5 - 8) / 144, 5);
+    expect(f[9]).toBeCloseTo(4 / 16, 5);
+    expect(f[10]).toBeCloseTo(-4 / 16, 5);
+    const atWall = frameFeatures([scene(8)]);
+    expect(atWall[2]).toBe(0); // no room on the left
+    expect(atWall[6]).toBe(0); // no ball
+    expect(atWall[5]).toBe(0); // one frame: no motion
+    expect(() => frameFeatures([new Uint8Array(10)])).toThrow(/210/);
+  });
+
+  it('learns a code that depends on the action and the screen to 100%', async () => {
+    const cfg: ActionMapConfig = { numActions: 4, codebookSize: 6, frameFeatures: true, hidden: [32, 32] };
+    const xs = [8, 8, 8, 20, 60, 100, 136, 136, 136];
+    const rows: { a: number; ctx: Uint8Array[]; code: number }[] = [];
+    for (const x of xs) for (const ball of [false, true]) for (let a = 0; a < 4; a++) {
+      rows.push({ a, ctx: [scene(x, ball ? { x: 50, y: 130 } : undefined)], code: trueCode(a, x, ball) });
+    }
+    const X = new Float32Array(rows.length * inputSize(cfg));
+    rows.forEach((r, i) => encodeInput(cfg, r.a, r.ctx, X, i));
+    const model = buildActionMapModel(cfg, 3);
+    const opt = tf.train.adam(0.02);
+    const x = tf.tensor2d(X, [rows.length, inputSize(cfg)]);
+    const y = tf.oneHot(tf.tensor1d(rows.map((r) => r.code), 'int32'), cfg.codebookSize);
+    for (let step = 0; step < 300; step++) tf.dispose(opt.minimize(() => tf.losses.softmaxCrossEntropy(y, model.apply(x) as tf.Tensor) as tf.Scalar, true)!);
+    const map = new ActionMap(cfg, model);
+    const argmax = (p: ArrayLike<number>) => Array.from(p).indexOf(Math.max(...Array.from(p)));
+    const right = rows.filter((r) => argmax(map.codeProbabilities(r.a, r.ctx)) === r.code).length;
+    expect(right).toBe(rows.length);
+    // The action alone cannot tell LEFT at the wall from LEFT elsewhere: a table scores less.
+    expect(new Set(rows.filter((r) => r.a === LEFT).map((r) => r.code)).size).toBe(2);
+    // Batch and single answers agree.
+    const batch = map.probabilitiesBatch(rows.map((r) => r.a), rows.map((r) => r.ctx));
+    expect(Array.from(batch[5])).toEqual(Array.from(map.codeProbabilities(rows[5].a, rows[5].ctx)));
+
+    // Checkpoint round trip (the TensorFlow.js format + checkpoint.json) through the Node loader.
+    const dir = join(mkdtempSync(join(tmpdir(), 'action-map-')), 'am');
+    await saveCheckpoint(dir, { models: { model }, meta: { kind: 'action-map', config: cfg } });
+    const loaded = await loadActionMap(dir);
+    expect(loaded.codebookSize).toBe(6);
+    for (const r of rows.slice(0, 12)) {
+      const a = Array.from(map.codeProbabilities(r.a, r.ctx)), b = Array.from(loaded.codeProbabilities(r.a, r.ctx));
+      b.forEach((v, i) => expect(v).toBeCloseTo(a[i], 6));
+    }
+    tf.dispose([x, y]);
+  });
+
+  it('an action-only map answers from its table and rejects bad actions', () => {
+    const cfg: ActionMapConfig = { numActions: 4, codebookSize: 3, frameFeatures: false, hidden: [] };
+    const map = new ActionMap(cfg, buildActionMapModel(cfg, 1));
+    const p = map.codeProbabilities(2);
+    expect(p.length).toBe(3);
+    expect(p.reduce((s, v) => s + v, 0)).toBeCloseTo(1, 5);
+    expect(() => map.codeProbabilities(4)).toThrow(RangeError);
+    expect(() => new ActionMap({ ...cfg, codebookSize: 5 }, buildActionMapModel(cfg, 1))).toThrow(/outputs/);
+  });
+
+  it('temperature 0 takes the most likely code; higher temperatures flatten; samples follow p', () => {
+    const p = [0.1, 0.6, 0.3];
+    expect(Array.from(temperatureProbabilities(p, 0))).toEqual([0, 1, 0]);
+    expect(Array.from(temperatureProbabilities(p, 1)).map((v) => Number(v.toFixed(6)))).toEqual(p);
+    const hot = temperatureProbabilities(p, 100);
+    hot.forEach((v) => expect(v).toBeCloseTo(1 / 3, 1));
+    expect(sampleCode(p, 0, () => 0.99)).toBe(1);
+    let s = 12345;
+    const rand = () => ((s = (s * 1103515245 + 12345) >>> 0) >>> 8) / 16777216;
+    const counts = [0, 0, 0];
+    for (let i = 0; i < 6000; i++) counts[sampleCode(p, 1, rand)]++;
+    counts.forEach((c, i) => expect(c / 6000).toBeCloseTo(p[i], 1));
+  });
+});
