@@ -18,6 +18,7 @@ import { episodeFiles, episodeStem, listRecording, type EpisodeSidecar } from '.
 import { VideoError, VideoWriter, FRAME_HEIGHT, FRAME_WIDTH } from './video';
 import { killActiveFfmpeg } from './ffmpeg';
 import { CheckpointError, readCheckpointIndex } from '../models/checkpoint';
+import { initBackend, type BackendPreference } from '../models/backend';
 
 // ---- config: every option, with its default ----------------------------------------------------
 
@@ -51,6 +52,8 @@ export interface RecordConfig {
   preview: boolean;
   /** Continue an interrupted recording in `out` (complete episodes are kept, the rest recorded). */
   resume: boolean;
+  /** TensorFlow.js backend for the DQN (models/backend.ts). */
+  backend: BackendPreference;
 }
 
 export const RECORD_DEFAULTS: RecordConfig = {
@@ -68,6 +71,7 @@ export const RECORD_DEFAULTS: RecordConfig = {
   workers: 1,
   preview: true,
   resume: false,
+  backend: 'auto',
 };
 
 export interface EpisodePlan {
@@ -151,8 +155,9 @@ export function checkDqnCheckpoint(dir: string): void {
   }
 }
 
-export async function makeDqnPolicy(cfg: Pick<RecordConfig, 'checkpoint' | 'epsilon' | 'temperature'>, seed: number): Promise<Policy> {
+export async function makeDqnPolicy(cfg: Pick<RecordConfig, 'checkpoint' | 'epsilon' | 'temperature' | 'backend'>, seed: number): Promise<Policy> {
   checkDqnCheckpoint(cfg.checkpoint);
+  await initBackend(cfg.backend, { log: () => {} });
   const { loadDqnPolicy } = await import('./dqn-policy');
   return loadDqnPolicy(cfg.checkpoint, { epsilon: cfg.epsilon, temperature: cfg.temperature, seed });
 }
@@ -309,6 +314,11 @@ export class EpisodeRecorder {
     private readonly makeDqn: (seed: number) => Promise<Policy> = (seed) => makeDqnPolicy(ctx.cfg, seed),
   ) {}
 
+  /** Load the DQN now (so a bad checkpoint fails before anything is recorded). */
+  async prepare(needDqn: boolean, seed: number): Promise<void> {
+    if (needDqn) this.dqn ??= await this.makeDqn(seed);
+  }
+
   async record(plan: EpisodePlan): Promise<EpisodeResult | undefined> {
     let policy: Policy;
     if (plan.policy === 'random') policy = this.random ??= new RandomPolicy(this.ctx.game.actionSet.length, plan.seed);
@@ -435,6 +445,12 @@ export async function recordStage(options: Partial<RecordConfig>, deps: RecordDe
   // Open the game once here too: a wrong ROM fails before any folder is made.
   const game = makeGame(cfg);
 
+  // In-process recording loads the DQN before the folder is made: a bad checkpoint leaves nothing.
+  const inProcess = cfg.workers <= 1 || plans.length <= 1;
+  const recorder = inProcess ? new EpisodeRecorder({ game, cfg, onSteps: (n) => onSteps(n), shouldStop: () => shouldStop() }, deps.makeDqn) : undefined;
+  await recorder?.prepare(usesDqn, plans[0]!.seed);
+
+  const outExisted = existsSync(cfg.out) && readdirSync(cfg.out).length > 0;
   let run: Run<RecordConfig>;
   if (cfg.resume && existsSync(join(cfg.out, 'config.json'))) {
     run = await openRun<RecordConfig>(cfg.out);
@@ -483,21 +499,23 @@ export async function recordStage(options: Partial<RecordConfig>, deps: RecordDe
         );
 
   try {
-    if (cfg.workers <= 1 || todo.length <= 1) {
-      const recorder = new EpisodeRecorder({ game, cfg, onSteps, shouldStop }, deps.makeDqn);
-      try {
-        for (const plan of todo) {
-          if (shouldStop()) break;
-          const r = await recorder.record(plan);
-          if (r) onResult(r);
-        }
-      } finally {
-        recorder.dispose();
+    if (recorder) {
+      for (const plan of todo) {
+        if (shouldStop()) break;
+        const r = await recorder.record(plan);
+        if (r) onResult(r);
       }
     } else {
       await recordWithWorkers(cfg, todo, { onSteps, onResult, shouldStop });
     }
+  } catch (err) {
+    progress.finish();
+    removeIncomplete(cfg.out);
+    // A failure before any episode was complete leaves no folder behind (unless it was there before).
+    if (!outExisted && listRecording(cfg.out).length === 0) rmSync(cfg.out, { recursive: true, force: true });
+    throw err;
   } finally {
+    recorder?.dispose();
     disposeSignals();
     if (shouldStop()) removeIncomplete(cfg.out);
   }

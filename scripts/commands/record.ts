@@ -1,5 +1,6 @@
 // `npm run stage:record -- --policy mixed --episodes 100 --percent-random 15 --out data/recordings/NAME`
 import type { CommandModule } from 'yargs';
+import { backendOption, type BackendPreference } from '../../models/backend';
 import { describeFfmpeg } from '../../pipeline/ffmpeg';
 import { POLICIES, RECORD_DEFAULTS, recordStage, type PolicyKind } from '../../pipeline/record';
 
@@ -19,6 +20,7 @@ interface Args {
   workers: number;
   preview: boolean;
   resume: boolean;
+  backend: BackendPreference;
 }
 
 const d = RECORD_DEFAULTS;
@@ -42,7 +44,8 @@ export const recordCommand: CommandModule<object, Args> = {
       .option('seed', { type: 'number', default: d.seed, describe: 'Seed: episode i uses seed*100000+i; also picks the random episodes' })
       .option('workers', { type: 'number', default: d.workers, describe: 'Episodes recorded in parallel (worker threads)' })
       .option('preview', { type: 'boolean', default: d.preview, describe: 'Also write a small lossy MP4 preview per episode (--no-preview to skip)' })
-      .option('resume', { type: 'boolean', default: d.resume, describe: 'Continue an interrupted recording in --out (same settings)' }),
+      .option('resume', { type: 'boolean', default: d.resume, describe: 'Continue an interrupted recording in --out (same settings)' })
+      .options(backendOption),
   handler: async (args) => {
     console.error(`record: ${describeFfmpeg()}`);
     const summary = await recordStage({
@@ -61,6 +64,7 @@ export const recordCommand: CommandModule<object, Args> = {
       workers: args.workers,
       preview: args.preview,
       resume: args.resume,
+      backend: args.backend,
     });
     const mb = (b: number) => (b / 1e6).toFixed(1);
     console.log(

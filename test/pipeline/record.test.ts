@@ -114,10 +114,17 @@ describe('stage:record on a fake game', () => {
   it('rejects bad input with one-line user-facing errors', async () => {
     const deps = { makeGame: fakeGame, stream: quiet(), handleSignals: false };
     await expect(recordStage({ policy: 'greedy' as never, out: fresh() }, deps)).rejects.toMatchObject({ userFacing: true, message: expect.stringMatching(/--policy must be one of random, dqn, mixed/) });
-    await expect(recordStage({ policy: 'dqn', checkpoint: '/nonexistent/dqn', out: fresh() }, deps)).rejects.toMatchObject({
+    const noCkpt = fresh();
+    await expect(recordStage({ policy: 'dqn', checkpoint: '/nonexistent/dqn', out: noCkpt }, deps)).rejects.toMatchObject({
       userFacing: true,
       message: expect.stringMatching(/checkpoint not found: \/nonexistent\/dqn.*--policy random/),
     });
+    expect(existsSync(noCkpt)).toBe(false);
+    // A player that fails mid-recording: the error surfaces and no folder is left behind.
+    const failing = fresh();
+    const broken = async (): Promise<Policy> => ({ name: 'broken', act: (o) => (o.step < 5 ? 0 : 99) });
+    await expect(recordStage({ policy: 'dqn', episodes: 1, out: failing }, { ...deps, makeDqn: broken })).rejects.toThrow(/chose action 99/);
+    expect(existsSync(failing)).toBe(false);
     const file = join(mkdtempSync(join(tmpdir(), 'rec-')), 'a-file');
     writeFileSync(file, 'x');
     await expect(recordStage({ policy: 'random', episodes: 1, out: join(file, 'sub') }, deps)).rejects.toMatchObject({ userFacing: true, message: expect.stringMatching(/cannot create run folder/) });
