@@ -50,6 +50,11 @@ function fromPathEnv(): string | undefined {
 
 let cached: FfmpegLocation | undefined;
 
+/** Forget the located ffmpeg (tests change FFMPEG_PATH). */
+export function resetFfmpegCache(): void {
+  cached = undefined;
+}
+
 /** Locate ffmpeg (cached); throws a UserError explaining how to get one when none is found. */
 export function findFfmpeg(): FfmpegLocation {
   if (cached) return cached;
