@@ -510,7 +510,8 @@ export async function trainDqn(config: TrainDqnConfig, opts: TrainDqnOptions = {
   let lastCheckpoint = counters.steps;
   let lastPlot = Date.now();
   let wallMark = Date.now();
-  const rate = { t: Date.now(), frames: counters.frames, updates: counters.updates, envBusy: 0, learnBusy: 0 };
+  // Where the learner thread's time goes: learning, or waiting for the games (the worker is the bottleneck).
+  const rate = { t: Date.now(), frames: counters.frames, updates: counters.updates, envWait: 0, learnBusy: 0 };
   let fps = 0;
   let ups = 0;
   const logTrain = () => {
@@ -518,7 +519,9 @@ export async function trainDqn(config: TrainDqnConfig, opts: TrainDqnOptions = {
     const dt = (now - rate.t) / 1000;
     fps = dt > 0 ? (counters.frames - rate.frames) / dt : 0;
     ups = dt > 0 ? (counters.updates - rate.updates) / dt : 0;
-    Object.assign(rate, { t: now, frames: counters.frames, updates: counters.updates });
+    const learnFrac = dt > 0 ? rate.learnBusy / 1000 / dt : 0;
+    const waitFrac = dt > 0 ? rate.envWait / 1000 / dt : 0;
+    Object.assign(rate, { t: now, frames: counters.frames, updates: counters.updates, envWait: 0, learnBusy: 0 });
     run.logMetrics({
       step: counters.steps,
       type: 'train',
@@ -534,6 +537,8 @@ export async function trainDqn(config: TrainDqnConfig, opts: TrainDqnOptions = {
       temperature: cfg.exploration === 'temperature' ? temperatureAt(counters.steps) : undefined,
       fps,
       updates_per_s: ups,
+      learn_time_frac: learnFrac,
+      env_wait_frac: waitFrac,
       buffer: buffer.size,
     });
   };
@@ -551,7 +556,9 @@ export async function trainDqn(config: TrainDqnConfig, opts: TrainDqnOptions = {
         }
       }
       rate.learnBusy += Date.now() - learnStart;
+      const waitStart = Date.now();
       const results = await pending;
+      rate.envWait += Date.now() - waitStart;
       const novelty = intrinsicRewards(results.map((r) => r.frame));
       for (let e = 0; e < N; e++) {
         const r = results[e];
@@ -621,7 +628,7 @@ export async function trainDqn(config: TrainDqnConfig, opts: TrainDqnOptions = {
     await env.close();
   }
   await saveTo(checkpointDir);
-  logTrain();
+  if (counters.steps > lastLog) logTrain();
   await plot();
   progress.finish();
   const result: TrainDqnResult = { runDir: run.dir, counters: { ...counters }, meanReturn: rollingMean(recentReturns), recentReturns: [...recentReturns] };
