@@ -8,7 +8,7 @@
 // ([pairs, FRAME_FEATURES] float32, little-endian), summary.json (action histogram, code distribution
 // per action), manifest.json (world model + recordings, hashed).
 import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { initBackend, type BackendPreference } from '../models/backend';
 import { FRAME_FEATURES, frameFeatures } from '../models/action-map';
 import { readCheckpointIndex } from '../models/checkpoint';
@@ -238,6 +238,33 @@ export interface CollectPairsResult {
   stopped: boolean;
 }
 
+/**
+ * The split of each episode the world model saw, by episode id, when known: from its checkpoint.json
+ * (meta.data.episodes) or from the manifest of the run folder it sits in (stage 3 writes
+ * manifest.json with dataset.episodes). Pairs then keep the world model's held-out episodes held out
+ * even when a different set of episodes is collected.
+ */
+export function worldModelSplits(dir: string): Map<string, Split> | null {
+  const fromList = (list: unknown): Map<string, Split> | null => {
+    if (!Array.isArray(list)) return null;
+    const m = new Map<string, Split>();
+    for (const e of list as { id?: unknown; split?: unknown }[]) {
+      if (typeof e?.id === 'string' && (e.split === 'train' || e.split === 'val' || e.split === 'test')) m.set(e.id, e.split);
+    }
+    return m.size ? m : null;
+  };
+  const data = readCheckpointIndex(dir).meta.data as { episodes?: unknown; dataset?: { episodes?: unknown } } | undefined;
+  const own = fromList(data?.episodes) ?? fromList(data?.dataset?.episodes);
+  if (own) return own;
+  const manifest = join(dirname(resolve(dir)), 'manifest.json');
+  if (!existsSync(manifest)) return null;
+  try {
+    return fromList((JSON.parse(readFileSync(manifest, 'utf8')) as { dataset?: { episodes?: unknown } }).dataset?.episodes);
+  } catch {
+    return null;
+  }
+}
+
 /** The recordings a world model checkpoint says it was trained on (meta.data.recordings), if any. */
 export function worldModelRecordings(dir: string): string[] {
   const data = readCheckpointIndex(dir).meta.data as { recordings?: unknown } | undefined;
@@ -263,6 +290,17 @@ export async function collectPairs(opts: CollectPairsOptions): Promise<CollectPa
     recordings: cfg.data, cacheDir: cfg.cacheDir, contextFrames: wm.contextFrames,
     valShare: cfg.valShare, testShare: cfg.testShare, maxEpisodes: cfg.maxEpisodes, log,
   }));
+  const known = worldModelSplits(cfg.worldModel);
+  if (known) {
+    let kept = 0;
+    for (const e of ds.episodes) {
+      const split = known.get(e.id);
+      if (split) { e.split = split; kept++; }
+    }
+    log(`collect-pairs: ${kept}/${ds.episodes.length} episodes take the split the world model gave them${kept < ds.episodes.length ? ' (the others, unseen by it, keep their own)' : ''}`);
+  } else {
+    log('collect-pairs: the world model names no per-episode splits; splitting by episode hash as stage 3 does (same shares and recordings give the same split)');
+  }
   await run.writeManifest([{ role: 'world-model', path: cfg.worldModel }, ...(opts.dataset ? [] : cfg.data.map((p, i) => ({ role: `recording-${i}`, path: p })))]);
   let stopping = false;
   const removeInterrupt = onInterrupt(() => { stopping = true; }, { exit: false });

@@ -2,7 +2,7 @@
 // learns a code that depends on the action and on the screen (LEFT at the left wall does nothing);
 // temperature sampling; a checkpoint round trip gives the same probabilities.
 import * as tf from '@tensorflow/tfjs';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -29,6 +29,14 @@ function trueCode(action: number, paddleX: number, ball: boolean): number {
 
 describe('action map', () => {
   beforeAll(async () => { await initBackend('cpu', { log: () => {} }); });
+
+  it('is browser-safe: imports only TensorFlow.js and the browser-safe checkpoint format', () => {
+    for (const file of ['models/action-map.ts', 'models/checkpoint-io.ts']) {
+      const imports = [...readFileSync(file, 'utf8').matchAll(/from '([^']+)'/g)].map((m) => m[1]);
+      expect(imports.length).toBeGreaterThan(0);
+      for (const spec of imports) expect(spec, `${file} imports ${spec}`).toMatch(/^(@tensorflow\/|\.\/checkpoint-io$)/);
+    }
+  });
 
   it('the red class of the features is the palette red (ball and paddle)', () => {
     expect(BREAKOUT_PALETTE[2]).toEqual([200, 72, 72]);

@@ -111,6 +111,13 @@ describe('collect-pairs', () => {
     const summary = JSON.parse(readFileSync(join(res.runDir, 'summary.json'), 'utf8'));
     expect(summary.pairs).toBe(9);
     expect(() => readPairs(join(dir, 'nowhere'))).toThrow(/no pairs.json/);
+    // A world model whose run folder names its episodes' splits: those splits win.
+    writeFileSync(join(dir, 'manifest.json'), JSON.stringify({ dataset: { episodes: [1, 2, 3].map((e) => ({ id: `rec/episode-0000${e}`, split: 'train' })) } }));
+    const again = await collectPairs({
+      config: { ...DEFAULT_COLLECT_PAIRS_CONFIG, worldModel: wmDir, cacheDir: join(dir, 'cache'), backend: 'cpu', batch: 4 },
+      name: 't2', root, log: () => {},
+    });
+    expect(again.stats.splits).toEqual({ train: 9, val: 0, test: 0 });
     writeFileSync(join(res.runDir, 'features.f32'), new Uint8Array(8));
     expect(() => readPairs(res.runDir)).toThrow(/truncated/);
   });
