@@ -3,9 +3,10 @@
 // AtariEnv. Action indices are Breakout's minimal set: 0 NOOP, 1 FIRE, 2 RIGHT, 3 LEFT.
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { CheckpointError, readCheckpointMeta } from '../models/checkpoint';
+import { CheckpointError } from '../models/checkpoint';
+import { loadActionMap } from '../pipeline/action-map';
 import { WorldModel } from '../pipeline/world-model';
-import { type CodeMap, codeMapFromMeta, NeuralGame } from './neural-core';
+import { type CodeMap, NeuralGame } from './neural-core';
 import { loadStartFrames, START_FRAMES_DIR } from './start-frames';
 
 export { ACTION_NAMES, NeuralGame, type CodeMap, type NeuralStepResult } from './neural-core';
@@ -22,14 +23,11 @@ export interface NeuralEnvOptions {
   seed?: number;
 }
 
-/** The action map of a checkpoint folder as a CodeMap (see codeMapFromMeta). */
+/** The action map of a checkpoint folder (an MLP from stage 4, or a fixed code table) as a CodeMap. */
 export async function loadCodeMap(dir: string, codebookSize: number): Promise<CodeMap> {
-  const meta = readCheckpointMeta(dir);
-  try {
-    return codeMapFromMeta(meta, codebookSize, dir);
-  } catch (err) {
-    throw new CheckpointError((err as Error).message);
-  }
+  const map = await loadActionMap(dir);
+  if (map.codebookSize !== codebookSize) throw new CheckpointError(`action map ${dir}: ${map.codebookSize} codes, the world model has ${codebookSize}`);
+  return map;
 }
 
 export interface LoadedNeuralEnv {

@@ -11,7 +11,8 @@ import { fetchCheckpointIndex, fetchTensorGroup } from '../../models/checkpoint-
 import { type LatentActionConfig, latentActionFromWeights } from '../../models/latent-action';
 import { dynamicAccuracy, psnr } from '../../pipeline/world-model-metrics';
 import type { WebConfig } from './config';
-import { ACTION_NAMES, codeMapFromMeta, FIRE, LEFT, NeuralGame, NOOP, RIGHT, type StartFrames } from '../neural-core';
+import { fetchActionMap, isMlpActionMeta } from '../../models/action-map';
+import { ACTION_NAMES, type CodeMap, codeMapFromMeta, FIRE, LEFT, NeuralGame, NOOP, RIGHT, type StartFrames } from '../neural-core';
 
 /** State the page exposes for tests and curious users (window.neuralBreakout). */
 interface PageState {
@@ -87,7 +88,11 @@ async function loadGame(cfg: WebConfig, seed: number): Promise<NeuralGame> {
   const model = latentActionFromWeights((wmIndex.meta.config ?? {}) as Partial<LatentActionConfig>, named);
   for (const t of Object.values(named)) t.dispose();
   const amIndex = await fetchCheckpointIndex(cfg.actionMap);
-  const codeMap = codeMapFromMeta(amIndex.meta as { kind?: string; codeTable?: unknown }, model.config.codebookSize, cfg.actionMap);
+  // A trained MLP (stage 4) loads through its own fetch loader; a fixed code table comes from the meta.
+  const codeMap: CodeMap = isMlpActionMeta(amIndex.meta)
+    ? await fetchActionMap(cfg.actionMap)
+    : codeMapFromMeta(amIndex.meta as { kind?: string; codeTable?: unknown }, model.config.codebookSize, cfg.actionMap);
+  if (codeMap.codebookSize !== model.config.codebookSize) throw new Error(`action map: ${codeMap.codebookSize} codes, the world model has ${model.config.codebookSize}`);
   return new NeuralGame(model, codeMap, await loadStarts(cfg.startFrames), { temperature: cfg.temperature, seed });
 }
 

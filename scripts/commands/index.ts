@@ -1,5 +1,6 @@
 // Every CLI subcommand, in the order `--help` lists them. Add one line per new command module.
 import type { CommandModule } from 'yargs';
+import { pipelineCommand } from './pipeline';
 import { playWebCommand } from './play-web';
 import { checkTraceCommand } from './check-trace';
 import { makeStartFramesCommand } from './make-start-frames';
@@ -27,4 +28,5 @@ export const commands: CommandModule<any, any>[] = [
   playCommand,
   makeStartFramesCommand,
   playWebCommand,
+  pipelineCommand,
 ];
