@@ -266,7 +266,8 @@ export async function* readFrameBatches(path: string, batchSize: number, opts: R
   const frameBytes = (opts.width ?? FRAME_WIDTH) * (opts.height ?? FRAME_HEIGHT) * 3;
   const batchBytes = frameBytes * batchSize;
   const { stream, done, kill } = decodeStream(path, opts);
-  let batch = new Uint8Array(batchBytes);
+  // allocUnsafeSlow: every byte is overwritten by the decoder, so skip the zero fill (a pass over 6 MB per batch).
+  let batch: Uint8Array = Buffer.allocUnsafeSlow(batchBytes);
   let filled = 0;
   let frames = 0;
   let finished = false;
@@ -281,7 +282,7 @@ export async function* readFrameBatches(path: string, batchSize: number, opts: R
         if (filled === batchBytes) {
           frames += batchSize;
           yield batch;
-          batch = new Uint8Array(batchBytes);
+          batch = Buffer.allocUnsafeSlow(batchBytes);
           filled = 0;
         }
       }
