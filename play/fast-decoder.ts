@@ -1,6 +1,9 @@
 // The world model's decoder for play: the same function as LatentActionModel.decode + argmax, computed
 // with fewer, fused ops (test/play/fast-decoder.test.ts holds it to the model's own decode):
-//  - one stem convolution over all K packed frames (the older and last kernels concatenated);
+//  - the stem (a 1x1 convolution over one-hot cells, so a sum of kernel rows) is kept in plain JS and
+//    updated incrementally: consecutive frames differ in a few cells, so each new frame's stem
+//    contribution at every context position is the previous frame's plus the rows of the changed
+//    sub-pixels (recomputed in full every REFRESH frames so float rounding cannot drift);
 //  - each code's contribution to a layer (a dense layer of the code vector) is a per-code bias,
 //    folded into the convolution's bias once at load, so every conv is a fused conv+bias(+relu);
 //  - depth-to-space as the model's reshape + transpose (tf.depthToSpace is a slow fallback on wasm);
@@ -12,9 +15,20 @@ import { depthToSpace, type LatentActionModel, padding, unpackClasses } from '..
 
 const EXPECTED = ['dec/stem_last/kernel', 'dec/down/kernel', 'dec/up/kernel', 'dec/refine/kernel', 'dec/head/kernel', 'dec/prior'];
 
+/** Frames between full recomputations of a stem contribution (bounds float drift). */
+const REFRESH = 64;
+
 export class FastDecoder {
-  private readonly stemKernel: tf.Tensor4D;
-  private readonly stemBias: tf.Tensor1D;
+  /** Per context position p (0 = oldest): kernel rows [16*C, S] of the stem for that frame slot. */
+  private readonly stemRows: Float32Array[];
+  private readonly stemBias: Float32Array;
+  private readonly stemChannels: number;
+  private readonly cells: number;
+  /** Context frames (class frames, oldest first) and each one's stem contribution at every position. */
+  private frames: Uint8Array[] = [];
+  private contribs: Float32Array[][] = [];
+  private sinceFull = 0;
+  private readonly stemPre: Float32Array;
   /** Per code: the bias of each code-conditioned layer (conv bias + code dense). */
   private readonly codeBias: { down: tf.Tensor1D; body: tf.Tensor1D[]; refine: tf.Tensor1D }[];
   private readonly prior: Float32Array;
@@ -33,8 +47,16 @@ export class FastDecoder {
       if (!v) throw new Error(`FastDecoder: no parameter ${n}`);
       return v;
     };
-    this.stemKernel = tf.tidy(() => (cfg.contextFrames > 1 ? tf.concat([p('dec/stem_old/kernel'), p('dec/stem_last/kernel')], 2) : p('dec/stem_last/kernel').clone()) as tf.Tensor4D);
-    this.stemBias = p('dec/stem_last/bias').clone() as tf.Tensor1D;
+    const K = cfg.contextFrames;
+    const C = cfg.numClasses;
+    const S = cfg.stemChannels;
+    const cell = 16 * C;
+    const old = K > 1 ? p('dec/stem_old/kernel').dataSync() : new Float32Array(0);
+    this.stemRows = Array.from({ length: K }, (_, pos) =>
+      pos === K - 1 ? new Float32Array(p('dec/stem_last/kernel').dataSync()) : new Float32Array(old.subarray(pos * cell * S, (pos + 1) * cell * S)),
+    );
+    this.stemBias = new Float32Array(p('dec/stem_last/bias').dataSync());
+    this.stemChannels = S;
     this.codeBias = [];
     for (let k = 0; k < cfg.codebookSize; k++) {
       this.codeBias.push(tf.tidy(() => {
@@ -50,21 +72,97 @@ export class FastDecoder {
     }
     this.prior = new Float32Array(p('dec/prior').dataSync());
     const { paddedH } = padding(cfg);
-    this.cellsPerFrame = (paddedH / 4) * (cfg.width / 4) * 16;
+    this.cells = (paddedH / 4) * (cfg.width / 4);
+    this.cellsPerFrame = this.cells * 16;
+    this.stemPre = new Float32Array(this.cells * S);
+    this.lastCells = new Int8Array(this.cellsPerFrame);
   }
 
-  /**
-   * Most likely next class frame. `packed`: the K context frames' packed tensors [1,h4,w4,16C], oldest
-   * first; `lastCells`: the last frame's class per sub-pixel in the packed order (-1 on padding rows).
-   */
-  predict(packed: tf.Tensor4D[], lastCells: Int8Array, code: number): Uint8Array {
+  private readonly lastCells: Int8Array;
+
+  /** Start from K context class frames (oldest first). */
+  reset(frames: readonly Uint8Array[]): void {
+    const K = this.model.config.contextFrames;
+    if (frames.length !== K) throw new Error(`FastDecoder.reset: ${frames.length} frames, the model needs ${K}`);
+    this.frames = frames.map((f) => f.slice());
+    this.contribs = this.frames.map((f) => this.fullContribs(f));
+    this.sinceFull = 0;
+    FastDecoder.lastCells(this.model.config, this.frames[K - 1], this.lastCells);
+  }
+
+  /** Slide a new class frame into the context. */
+  push(frame: Uint8Array): void {
+    if (this.frames.length === 0) throw new Error('FastDecoder.push before reset');
+    const prev = this.frames[this.frames.length - 1];
+    const prevContribs = this.contribs[this.contribs.length - 1];
+    this.sinceFull++;
+    const next = this.sinceFull >= REFRESH ? this.fullContribs(frame) : this.deltaContribs(prev, prevContribs, frame);
+    if (this.sinceFull >= REFRESH) this.sinceFull = 0;
+    this.frames.push(frame.slice());
+    this.contribs.push(next);
+    this.frames.shift();
+    this.contribs.shift();
+    FastDecoder.lastCells(this.model.config, frame, this.lastCells);
+  }
+
+  /** Stem contribution of one class frame at every context position: K arrays [cells * S]. */
+  private fullContribs(frame: Uint8Array): Float32Array[] {
+    const cfg = this.model.config;
+    const { top } = padding(cfg);
+    const C = cfg.numClasses, S = this.stemChannels, w4 = cfg.width / 4;
+    return this.stemRows.map((rows) => {
+      const out = new Float32Array(this.cells * S);
+      for (let y = 0; y < cfg.height; y++) {
+        const py = y + top;
+        for (let x = 0; x < cfg.width; x++) {
+          const o = ((py >> 2) * w4 + (x >> 2)) * S;
+          const r = (((py & 3) * 4 + (x & 3)) * C + frame[y * cfg.width + x]) * S;
+          for (let k = 0; k < S; k++) out[o + k] += rows[r + k];
+        }
+      }
+      return out;
+    });
+  }
+
+  /** The same from the previous frame's contributions: swap the rows of the pixels that changed. */
+  private deltaContribs(prev: Uint8Array, prevContribs: Float32Array[], frame: Uint8Array): Float32Array[] {
+    const cfg = this.model.config;
+    const { top } = padding(cfg);
+    const C = cfg.numClasses, S = this.stemChannels, w4 = cfg.width / 4;
+    const out = prevContribs.map((c) => c.slice());
+    for (let i = 0; i < frame.length; i++) {
+      if (frame[i] === prev[i]) continue;
+      const y = (i / cfg.width) | 0, x = i - y * cfg.width, py = y + top;
+      const o = ((py >> 2) * w4 + (x >> 2)) * S;
+      const sub = ((py & 3) * 4 + (x & 3)) * C;
+      const rNew = (sub + frame[i]) * S, rOld = (sub + prev[i]) * S;
+      for (let pos = 0; pos < out.length; pos++) {
+        const rows = this.stemRows[pos], c = out[pos];
+        for (let k = 0; k < S; k++) c[o + k] += rows[rNew + k] - rows[rOld + k];
+      }
+    }
+    return out;
+  }
+
+  /** Most likely next class frame after the current context for `code`. */
+  predict(code: number): Uint8Array {
     const cfg = this.model.config;
     const p = (n: string) => this.model.params.get(n) as tf.Tensor;
     const cb = this.codeBias[code];
     if (!cb) throw new RangeError(`code ${code} outside the codebook (0..${cfg.codebookSize - 1})`);
+    if (this.frames.length === 0) throw new Error('FastDecoder.predict before reset');
+    // Stem: bias + each context frame's contribution at its position, then ReLU.
+    const S = this.stemChannels, pre = this.stemPre;
+    for (let o = 0; o < pre.length; o += S) for (let k = 0; k < S; k++) pre[o + k] = this.stemBias[k];
+    this.contribs.forEach((c, pos) => {
+      const part = c[pos];
+      for (let i = 0; i < pre.length; i++) pre[i] += part[i];
+    });
+    for (let i = 0; i < pre.length; i++) if (pre[i] < 0) pre[i] = 0;
+    const { paddedH } = padding(cfg);
+    const lastCells = this.lastCells;
     const delta = tf.tidy(() => {
-      const input = packed.length === 1 ? packed[0] : tf.concat(packed, 3) as tf.Tensor4D;
-      const stem = tf.fused.conv2d({ x: input, filter: this.stemKernel, strides: 1, pad: 'valid', bias: this.stemBias, activation: 'relu' });
+      const stem = tf.tensor4d(pre, [1, paddedH / 4, cfg.width / 4, S]);
       let h = tf.fused.conv2d({ x: stem, filter: p('dec/down/kernel') as tf.Tensor4D, strides: 2, pad: 'valid', bias: cb.down, activation: 'relu' });
       for (let i = 0; i < cfg.bodyBlocks; i++) {
         const r = tf.fused.conv2d({ x: h, filter: p(`dec/body${i}/kernel`) as tf.Tensor4D, strides: 1, pad: 'same', bias: cb.body[i] });
@@ -113,8 +211,6 @@ export class FastDecoder {
   }
 
   dispose(): void {
-    this.stemKernel.dispose();
-    this.stemBias.dispose();
     for (const b of this.codeBias) {
       b.down.dispose();
       b.refine.dispose();

@@ -4,8 +4,8 @@
 //
 // State: the last K colour-class frames. step(action): the action map gives a distribution over the
 // codebook, we take the most likely code (temperature 0) or sample one, the decoder predicts the next
-// frame's classes, and the frame slides into the context. Each frame is packed into the decoder's
-// one-hot cell layout once, when it enters the context, and kept as a tensor.
+// frame's classes, and the frame slides into the context. The decoder runs through the fused,
+// incremental play-time path (play/fast-decoder.ts) or, for reference, LatentActionModel.decode.
 import * as tf from '@tensorflow/tfjs';
 import { type LatentActionModel, packFrames, packedShape, unpackClasses } from '../models/latent-action';
 import { classesToRgb, FRAME_HEIGHT, FRAME_PIXELS, FRAME_WIDTH, rgbToClasses } from '../pipeline/frame-classes';
@@ -123,14 +123,10 @@ export class NeuralGame {
   private rng: Prng;
   /** Class frames of the context, oldest first (K of them). */
   private context: Uint8Array[] = [];
-  /** The same frames packed as [1, h4, w4, 16*C] tensors. */
-  private packed: tf.Tensor4D[] = [];
-  private packBuffer: Float32Array;
   private stepCount = 0;
   private startName = '';
   private rgb = new Uint8Array(FRAME_PIXELS * 3);
   private readonly fast: FastDecoder | null;
-  private lastCells: Int8Array | null = null;
 
   constructor(
     readonly model: LatentActionModel,
@@ -150,8 +146,6 @@ export class NeuralGame {
     this.temperature = opts.temperature ?? 0;
     if (!(this.temperature >= 0)) throw new Error(`temperature must be >= 0, not ${this.temperature}`);
     this.rng = new Prng(opts.seed ?? 0);
-    const s = packedShape(model.config, 1);
-    this.packBuffer = new Float32Array(s.h4 * s.w4 * s.channels);
     this.fast = opts.fast !== false && FastDecoder.supports(model) ? new FastDecoder(model) : null;
   }
 
@@ -190,9 +184,9 @@ export class NeuralGame {
   /** New episode from given real screens (at least K, oldest first), e.g. the real game's, side by side. */
   resetFrom(start: StartFrames): { observation: Uint8Array; info: NeuralStepInfo } {
     if (start.frames.length < this.contextFrames) throw new Error(`neural game: start ${start.name} has ${start.frames.length} frames, the model needs ${this.contextFrames}`);
-    this.disposeContext();
     const k = this.contextFrames;
-    for (const rgb of start.frames.slice(start.frames.length - k)) this.push(rgbToClasses(rgb));
+    this.context = start.frames.slice(start.frames.length - k).map((rgb) => rgbToClasses(rgb));
+    this.fast?.reset(this.context);
     this.rgb.set(start.frames[start.frames.length - 1]);
     this.stepCount = 0;
     this.startName = start.name;
@@ -225,7 +219,7 @@ export class NeuralGame {
 
   /** The decoder's most likely next class frame for `code` from the current context. */
   predict(code: number): Uint8Array {
-    if (this.fast && this.lastCells) return this.fast.predict(this.packed, this.lastCells, code);
+    if (this.fast) return this.fast.predict(code);
     return this.predictWithModel(code);
   }
 
@@ -233,9 +227,14 @@ export class NeuralGame {
   predictWithModel(code: number): Uint8Array {
     const m = this.model;
     const k = this.contextFrames;
+    const cfg = m.config;
+    const pack = (frames: Uint8Array[]) => {
+      const s = packedShape(cfg, frames.length);
+      return tf.tensor4d(packFrames(cfg, frames, new Float32Array(s.h4 * s.w4 * s.channels)), [1, s.h4, s.w4, s.channels]);
+    };
     const flat = tf.tidy(() => {
-      const older = k > 1 ? (k === 2 ? this.packed[0] : tf.concat(this.packed.slice(0, k - 1), 3) as tf.Tensor4D) : null;
-      const logits = m.decode(older, this.packed[k - 1], m.codeVectors([code]));
+      const older = k > 1 ? pack(this.context.slice(0, k - 1)) : null;
+      const logits = m.decode(older, pack([this.context[k - 1]]), m.codeVectors([code]));
       const [, h4, w4] = logits.shape;
       return tf.argMax(logits.reshape([h4 * w4 * 16, m.config.numClasses]), 1);
     });
@@ -247,16 +246,9 @@ export class NeuralGame {
   }
 
   private push(classes: Uint8Array): void {
-    const cfg = this.model.config;
-    const s = packedShape(cfg, 1);
-    packFrames(cfg, [classes], this.packBuffer);
     this.context.push(classes);
-    if (this.fast) this.lastCells = FastDecoder.lastCells(cfg, classes, this.lastCells ?? undefined);
-    this.packed.push(tf.tensor4d(this.packBuffer, [1, s.h4, s.w4, s.channels]));
-    while (this.context.length > this.contextFrames) {
-      this.context.shift();
-      this.packed.shift()?.dispose();
-    }
+    while (this.context.length > this.contextFrames) this.context.shift();
+    this.fast?.push(classes);
   }
 
   private checkAction(action: number): void {
@@ -265,14 +257,8 @@ export class NeuralGame {
     }
   }
 
-  private disposeContext(): void {
-    for (const t of this.packed) t.dispose();
-    this.packed = [];
-    this.context = [];
-  }
-
   dispose(): void {
-    this.disposeContext();
+    this.context = [];
     this.fast?.dispose();
   }
 }
