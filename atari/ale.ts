@@ -117,6 +117,7 @@ export class Ale {
   private strengthA = 1;
   private mode: number;
   private difficulty: number;
+  private readonly screenCache = new ScreenCache();
 
   constructor(rom: Uint8Array, settings: Partial<AleSettings> = {}) {
     const s: AleSettings = { ...DEFAULT_ALE_SETTINGS, ...settings };
@@ -290,19 +291,8 @@ export class Ale {
     const dst = out ?? new Uint8Array(n * 3);
     if (dst.length < n * 3) throw new AleError(`getScreenRGB needs a buffer of ${n * 3} bytes, got ${dst.length}`);
     const src = this.console.screen;
-    if (LITTLE_ENDIAN && dst.byteOffset % 4 === 0) {
-      // Four pixels (one 32-bit read) make three 32-bit words: R0G0B0R1 G1B1R2G2 B2R3G3B3, each
-      // the OR of two table entries holding a colour's bytes already shifted into place.
-      const w = new Uint32Array(dst.buffer, dst.byteOffset, (n * 3) >> 2);
-      const s32 = new Uint32Array(src.buffer, src.byteOffset, n >> 2);
-      for (let k = 0, j = 0; k < s32.length; k++, j += 3) {
-        const q = s32[k];
-        const p1 = (q >>> 8) & 0xff;
-        const p2 = (q >>> 16) & 0xff;
-        w[j] = RGB_T0[q & 0xff] | RGB_T1[p1];
-        w[j + 1] = RGB_T2[p1] | RGB_T3[p2];
-        w[j + 2] = RGB_T4[p2] | RGB_T5[q >>> 24];
-      }
+    if (LITTLE_ENDIAN) {
+      dst.set(this.screenCache.rgbOf(src));
     } else {
       for (let i = 0, j = 0; i < n; i++, j += 3) {
         const c = PALETTE_RGB[src[i]];
@@ -320,7 +310,8 @@ export class Ale {
     const dst = out ?? new Uint8Array(n);
     if (dst.length < n) throw new AleError(`getScreenGrayscale needs a buffer of ${n} bytes, got ${dst.length}`);
     const src = this.console.screen;
-    for (let i = 0; i < n; i++) dst[i] = PALETTE_GRAY[src[i]];
+    if (LITTLE_ENDIAN) dst.set(this.screenCache.grayOf(src));
+    else for (let i = 0; i < n; i++) dst[i] = PALETTE_GRAY[src[i]];
     return dst;
   }
 
@@ -423,6 +414,72 @@ export class Ale {
 }
 
 const LITTLE_ENDIAN = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
+
+/**
+ * RGB and grayscale versions of the screen, converted row by row and kept: a row whose colour
+ * values equal those converted last time is not converted again (most rows of consecutive
+ * frames are identical).
+ */
+class ScreenCache {
+  private readonly rgb = new Uint8Array(FRAME_WIDTH * FRAME_HEIGHT * 3);
+  private readonly rgb32 = new Uint32Array(this.rgb.buffer);
+  private readonly rgbSrc = new Uint32Array((FRAME_WIDTH * FRAME_HEIGHT) >> 2);
+  private rgbValid = false;
+  private readonly gray = new Uint8Array(FRAME_WIDTH * FRAME_HEIGHT);
+  private readonly gray32 = new Uint32Array(this.gray.buffer);
+  private readonly graySrc = new Uint32Array((FRAME_WIDTH * FRAME_HEIGHT) >> 2);
+  private grayValid = false;
+
+  rgbOf(screen: Uint8Array): Uint8Array {
+    const s32 = new Uint32Array(screen.buffer, screen.byteOffset, (FRAME_WIDTH * FRAME_HEIGHT) >> 2);
+    const known = this.rgbSrc;
+    const w = this.rgb32;
+    const words = FRAME_WIDTH >> 2;
+    for (let row = 0; row < FRAME_HEIGHT; row++) {
+      const base = row * words;
+      const stop = base + words;
+      let k = base;
+      if (this.rgbValid) while (k < stop && s32[k] === known[k]) k++;
+      // Four pixels make three little-endian words: R0G0B0R1 G1B1R2G2 B2R3G3B3.
+      for (; k < stop; k++) {
+        const q = s32[k];
+        known[k] = q;
+        const j = k * 3;
+        const p1 = (q >>> 8) & 0xff;
+        const p2 = (q >>> 16) & 0xff;
+        w[j] = RGB_T0[q & 0xff] | RGB_T1[p1];
+        w[j + 1] = RGB_T2[p1] | RGB_T3[p2];
+        w[j + 2] = RGB_T4[p2] | RGB_T5[q >>> 24];
+      }
+    }
+    this.rgbValid = true;
+    return this.rgb;
+  }
+
+  grayOf(screen: Uint8Array): Uint8Array {
+    const s32 = new Uint32Array(screen.buffer, screen.byteOffset, (FRAME_WIDTH * FRAME_HEIGHT) >> 2);
+    const known = this.graySrc;
+    const g = this.gray32;
+    const words = FRAME_WIDTH >> 2;
+    for (let row = 0; row < FRAME_HEIGHT; row++) {
+      const base = row * words;
+      const stop = base + words;
+      let k = base;
+      if (this.grayValid) while (k < stop && s32[k] === known[k]) k++;
+      for (; k < stop; k++) {
+        const q = s32[k];
+        known[k] = q;
+        g[k] =
+          PALETTE_GRAY[q & 0xff] |
+          (PALETTE_GRAY[(q >>> 8) & 0xff] << 8) |
+          (PALETTE_GRAY[(q >>> 16) & 0xff] << 16) |
+          (PALETTE_GRAY[q >>> 24] << 24);
+      }
+    }
+    this.grayValid = true;
+    return this.gray;
+  }
+}
 
 // Colour bytes pre-shifted for getScreenRGB's packing of 4 pixels into 3 little-endian words.
 const RGB_T0 = new Int32Array(256); // R G B of pixel 0 in bytes 0-2

@@ -230,6 +230,10 @@ const POKE_DELAY = new Int8Array([
   0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
 ]);
 const PF_DELAY = [4, 5, 2, 3];
+/** Registers whose write may change what is drawn (or end the frame), so the picture is brought up to date first. */
+const DRAWS_BEFORE_WRITE = new Uint8Array(64).fill(1);
+for (const a of [0x02, 0x03, 0x15, 0x16, 0x17, 0x18, 0x19, 0x1a, 0x20, 0x21, 0x23, 0x24, 0x2b]) DRAWS_BEFORE_WRITE[a] = 0;
+for (let a = 0x2d; a < 0x40; a++) DRAWS_BEFORE_WRITE[a] = 0;
 
 /** CPU cycles of a line (0..75) at which an HMOVE turns the 8-pixel blank on. */
 const HMOVE_BLANK_CYCLES = new Uint8Array(76);
@@ -695,6 +699,22 @@ export class Tia {
       const inM1 = (((hi ? m1Hi : m1Lo) >>> sh) & 1) !== 0;
       const inBl = (((hi ? blHi : blLo) >>> sh) & 1) !== 0;
       const half = hpos < 80 ? 0 : 256;
+      if (n === 4 && !inP0 && !inP1) {
+        // Missiles and ball covering the whole block (or absent): one colour for its 4 pixels.
+        const w = (hpos + 0) >> 2;
+        const fullM0 = !inM0 || MISSILE_MASK32[(m0 >> 2) + w] === 0x01010101;
+        const fullM1 = !inM1 || MISSILE_MASK32[(m1 >> 2) + w] === 0x01010101;
+        const fullBl = !inBl || BALL_MASK32[(bl >> 2) + w] === 0x01010101;
+        if (fullM0 && fullM1 && fullBl) {
+          const e =
+            ((pf & PF_MASK[pfMask + hpos]) !== 0 ? PF_BIT : 0) | (inM0 ? M0_BIT : 0) | (inM1 ? M1_BIT : 0) | (inBl ? BL_BIT : 0);
+          collision |= COLLISIONS[e];
+          fb32[fp >> 2] = Math.imul(colors[PRIORITY[half + (e | pfps)]], 0x01010101);
+          fp += 4;
+          hpos += 4;
+          continue;
+        }
+      }
       const stop = fp + n;
       while (fp < stop) {
         let e = (pf & PF_MASK[pfMask + hpos]) !== 0 ? PF_BIT : 0;
@@ -730,7 +750,10 @@ export class Tia {
 
   read(address: number): number {
     const host = this.host;
-    this.updateFrame(host.cycles * 3);
+    // Only the collision latches depend on the picture drawn so far. Stella draws up to the
+    // current clock on every read; skipping it for the input ports changes nothing, since drawing
+    // later with the same registers gives the same pixels.
+    if ((address & 0x08) === 0) this.updateFrame(host.cycles * 3);
     const noise = host.dataBus & 0x3f;
     const c = this.collision;
     switch (address & 0x0f) {
@@ -780,10 +803,12 @@ export class Tia {
     const clock = host.cycles * 3;
     let delay = POKE_DELAY[addr];
     if (delay === -1) delay = PF_DELAY[(((clock - this.clockWhenFrameStarted) % 228) / 3) & 3];
-    this.updateFrame(clock + delay);
+    // Writes that cannot change the picture (WSYNC, RSYNC, audio, HMxx except HMM0, HMCLR) need
+    // not draw up to their clock first: the same pixels get drawn by the next update.
+    if (DRAWS_BEFORE_WRITE[addr]) this.updateFrame(clock + delay);
 
-    // No VSYNC in time: end the frame anyway.
-    if (Math.trunc((clock - this.clockWhenFrameStarted) / 228) > MAX_SCANLINES) {
+    // No VSYNC in time: end the frame anyway (more than 290 whole lines since the frame start).
+    if (clock - this.clockWhenFrameStarted >= (MAX_SCANLINES + 1) * 228) {
       host.stopRequested = true;
       this.partialFrame = false;
     }
