@@ -35,7 +35,7 @@ function setup() {
   /** Draws everything up to the start of `line` and returns the screen row of scanline `line - 1`. */
   const row = (line: number): number[] => {
     host.cycles = line * 76;
-    tia.read(0x0e);
+    tia.read(0x07); // a collision register read draws up to the current clock
     const r = (line - 1 - FRAME_Y_START) * 160;
     return Array.from(tia.screen.subarray(r, r + 160));
   };
