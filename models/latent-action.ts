@@ -157,20 +157,20 @@ function paramSpecs(cfg: LatentActionConfig): ParamSpec[] {
     ...conv('enc/conv2', 3, e1, e2),
     ...conv('enc/conv3', 3, e2, e3),
     ...dense('enc/fc1', 2 * e3, 64),
-    ...dense('enc/fc2', 64, cfg.codeDim, 'small'),
+    ...dense('enc/fc2', 64, cfg.codeDim, 'he'),
     ...(cfg.contextFrames > 1 ? conv('dec/stem_old', 1, cell * (cfg.contextFrames - 1), cfg.stemChannels, 'he', false) : []),
     ...conv('dec/stem_last', 1, cell, cfg.stemChannels),
     ...conv('dec/down', 2, cfg.stemChannels, cfg.bodyChannels),
-    ...dense('dec/code_down', cfg.codeDim, cfg.bodyChannels, 'small'),
+    ...dense('dec/code_down', cfg.codeDim, cfg.bodyChannels, 'he'),
   ];
   for (let b = 0; b < cfg.bodyBlocks; b++) {
     specs.push(...conv(`dec/body${b}`, 3, cfg.bodyChannels, cfg.bodyChannels));
-    specs.push(...dense(`dec/code_body${b}`, cfg.codeDim, cfg.bodyChannels, 'small'));
+    specs.push(...dense(`dec/code_body${b}`, cfg.codeDim, cfg.bodyChannels, 'he'));
   }
   specs.push(
     ...conv('dec/up', 1, cfg.bodyChannels, 4 * cfg.stemChannels),
     ...conv('dec/refine', 3, 2 * cfg.stemChannels, cfg.refineChannels),
-    ...dense('dec/code_refine', cfg.codeDim, cfg.refineChannels, 'small'),
+    ...dense('dec/code_refine', cfg.codeDim, cfg.refineChannels, 'he'),
     ...conv('dec/head', 1, cfg.refineChannels, cell, 'zeros'),
     { name: 'dec/prior', shape: [C, C], init: 'prior' },
   );

@@ -98,6 +98,17 @@ export class EmaCodebook {
     return restarted;
   }
 
+  /** Replace the codebook (e.g. by k-means centres) and restart the averages from it. */
+  reinit(centres: Float32Array, counts: number[]): void {
+    this.codebook.set(centres);
+    const total = counts.reduce((a, b) => a + b, 0);
+    for (let k = 0; k < this.opts.size; k++) {
+      const n = Math.max(1e-3, (counts[k] / Math.max(1, total)) * this.opts.size);
+      this.emaCounts[k] = n;
+      for (let d = 0; d < this.opts.dim; d++) this.emaSums[k * this.opts.dim + d] = centres[k * this.opts.dim + d] * n;
+    }
+  }
+
   /** State for a checkpoint (the codebook itself is saved with the model). */
   state(): { emaCounts: number[]; emaSums: number[] } {
     return { emaCounts: Array.from(this.emaCounts), emaSums: Array.from(this.emaSums) };
@@ -108,4 +119,39 @@ export class EmaCodebook {
     this.emaCounts.set(s.emaCounts);
     this.emaSums.set(s.emaSums);
   }
+}
+
+/**
+ * k-means++ seeding and Lloyd iterations over `n` rows of `z` (n*dim): `k` centres (k*dim) and the
+ * count of rows nearest each. Used to place the codebook on real encoder outputs.
+ */
+export function kmeans(z: Float32Array, dim: number, k: number, iterations: number, random: () => number): { centres: Float32Array; counts: number[] } {
+  const n = z.length / dim;
+  if (n < k) throw new Error(`kmeans: ${n} rows for ${k} centres`);
+  const centres = new Float32Array(k * dim);
+  const d2 = new Float64Array(n).fill(Infinity);
+  const dist = (i: number, c: number) => { let s = 0; for (let d = 0; d < dim; d++) { const v = z[i * dim + d] - centres[c * dim + d]; s += v * v; } return s; };
+  let pick = Math.floor(random() * n);
+  for (let c = 0; c < k; c++) {
+    centres.set(z.subarray(pick * dim, (pick + 1) * dim), c * dim);
+    let total = 0;
+    for (let i = 0; i < n; i++) { d2[i] = Math.min(d2[i], dist(i, c)); total += d2[i]; }
+    let r = random() * total;
+    pick = n - 1;
+    for (let i = 0; i < n; i++) { r -= d2[i]; if (r <= 0) { pick = i; break; } }
+  }
+  const assign = new Int32Array(n);
+  let counts = new Array<number>(k).fill(0);
+  for (let it = 0; it < iterations; it++) {
+    counts = new Array<number>(k).fill(0);
+    for (let i = 0; i < n; i++) {
+      let best = 0, bestD = Infinity;
+      for (let c = 0; c < k; c++) { const v = dist(i, c); if (v < bestD) { bestD = v; best = c; } }
+      assign[i] = best; counts[best]++;
+    }
+    const sums = new Float64Array(k * dim);
+    for (let i = 0; i < n; i++) for (let d = 0; d < dim; d++) sums[assign[i] * dim + d] += z[i * dim + d];
+    for (let c = 0; c < k; c++) if (counts[c] > 0) for (let d = 0; d < dim; d++) centres[c * dim + d] = sums[c * dim + d] / counts[c];
+  }
+  return { centres, counts };
 }

@@ -104,8 +104,8 @@ export class LatentDataset {
   /** Context frames (oldest first) and the target frame of a window, as class frames. */
   frames(w: Window): { context: Uint8Array[]; target: Uint8Array } {
     const context: Uint8Array[] = [];
-    for (let k = w.target - this.contextFrames; k < w.target; k++) context.push(this.store.read(w.episode, k, new Uint8Array(FRAME_PIXELS)));
-    return { context, target: this.store.read(w.episode, w.target, new Uint8Array(FRAME_PIXELS)) };
+    for (let k = w.target - this.contextFrames; k < w.target; k++) context.push(this.store.read(w.episode, k).slice());
+    return { context, target: this.store.read(w.episode, w.target).slice() };
   }
 
   action(w: Window): number {

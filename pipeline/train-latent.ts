@@ -10,10 +10,10 @@ import * as tf from '@tensorflow/tfjs';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { DEFAULT_LATENT_ACTION_CONFIG, type LatentActionConfig, LatentActionModel, packFrames, packedShape, packWeights } from '../models/latent-action';
-import { EmaCodebook, codeUsage } from '../models/vq';
+import { EmaCodebook, codeUsage, kmeans } from '../models/vq';
 import { initBackend, type BackendPreference } from '../models/backend';
 import { loadTensorGroup, readCheckpointMeta, restoreOptimizerState, optimizerState, tensorRecord } from '../models/checkpoint';
-import { classesToRgb, FRAME_PIXELS } from './frame-classes';
+import { classesToRgb, FRAME_HEIGHT, FRAME_WIDTH } from './frame-classes';
 import { buildLatentDataset, describeDataset, type LatentDataset, type Window } from './latent-dataset';
 import { createRun, openRun, readMetrics, type Run } from './run';
 import { Progress, onInterrupt } from './progress';
@@ -42,6 +42,14 @@ export interface TrainLatentConfig {
   warmupSteps: number;
   /** Loss weight of a pixel that changes between the last context frame and the target (others weigh 1). */
   dynamicWeight: number;
+  /**
+   * For this many steps the decoder gets the encoder's continuous output instead of a code, so the
+   * encoder learns what the decoder needs before anything is quantized; then the codebook starts at
+   * the k-means centres of recent encoder outputs.
+   */
+  continuousWarmupSteps: number;
+  /** Dead-code restarts stop after this share of the steps, so late codes keep their meaning. */
+  restartUntil: number;
   /** Commitment loss weight (pulls the encoder output toward its code). */
   commitment: number;
   emaDecay: number;
@@ -72,6 +80,8 @@ export const DEFAULT_TRAIN_LATENT_CONFIG: TrainLatentConfig = {
   lrFinal: 1e-4,
   warmupSteps: 100,
   dynamicWeight: 30,
+  continuousWarmupSteps: 200,
+  restartUntil: 0.6,
   commitment: 0.25,
   emaDecay: 0.95,
   deadShare: 0.25,
@@ -277,6 +287,7 @@ export async function trainLatent(opts: TrainLatentOptions): Promise<TrainLatent
   const recent: Record<string, number[]> = {};
   const push = (k: string, v: number) => { (recent[k] ??= []).push(v); };
   const codesSeen: number[] = [];
+  const reservoir: Float32Array[] = [];
 
   try {
     while (state.step < cfg.steps && !stopping) {
@@ -291,23 +302,37 @@ export async function trainLatent(opts: TrainLatentOptions): Promise<TrainLatent
       let zData: Float32Array = new Float32Array(0);
       let codes: Int32Array = new Int32Array(0);
       let ceValue = 0, commitValue = 0;
+      const warm = state.step < cfg.continuousWarmupSteps;
       const cost = optimizer.minimize(() => {
         const z = model.encodeContinuous(t.older, t.last, t.next);
         codes = model.nearestCodes(z);
         zData = z.dataSync() as Float32Array;
         const zq = model.codeVectors(codes);
-        const logits = model.decode(t.older, t.last, model.quantize(z, codes));
+        const logits = model.decode(t.older, t.last, warm ? z : model.quantize(z, codes));
         const ce = weightedCrossEntropy(logits, t.target, t.weights, mcfg.numClasses);
-        const commit = tf.mean(tf.square(tf.sub(z, zq)));
+        const commit = warm ? tf.scalar(0) : tf.mean(tf.square(tf.sub(z, zq)));
         ceValue = ce.dataSync()[0];
         commitValue = commit.dataSync()[0];
         return tf.add(ce, tf.mul(commit, cfg.commitment)) as tf.Scalar;
       }, true, vars);
       cost?.dispose();
       disposeBatch(t);
-      ema.update(zData, codes);
       let restarted: number[] = [];
-      if ((state.step + 1) % cfg.restartEvery === 0) restarted = ema.restartDead(zData, codes, () => rng.next());
+      if (warm) {
+        reservoir.push(zData.slice());
+        if (reservoir.length > 64) reservoir.shift();
+        if (state.step + 1 === cfg.continuousWarmupSteps) {
+          const all = new Float32Array(reservoir.reduce((a, r) => a + r.length, 0));
+          let off = 0;
+          for (const r of reservoir) { all.set(r, off); off += r.length; }
+          const km = kmeans(all, mcfg.codeDim, mcfg.codebookSize, 20, () => rng.next());
+          ema.reinit(km.centres, km.counts);
+          log(`step ${state.step + 1}: codebook set to k-means centres of ${all.length / mcfg.codeDim} encoder outputs (sizes ${km.counts.join(' ')})`);
+        }
+      } else {
+        ema.update(zData, codes);
+        if ((state.step + 1) % cfg.restartEvery === 0 && state.step < cfg.restartUntil * cfg.steps) restarted = ema.restartDead(zData, codes, () => rng.next());
+      }
       state.step++;
       const usage = codeUsage(codes, mcfg.codebookSize);
       codesSeen.push(...codes);
@@ -364,6 +389,8 @@ export async function trainLatent(opts: TrainLatentOptions): Promise<TrainLatent
 /** Score the model on validation windows: loss, class-exact dynamic accuracy, ball placement, code usage. */
 export function validate(ds: LatentDataset, windows: Window[], model: LatentActionModel, cfg: TrainLatentConfig, step: number): ValScores {
   let lossSum = 0, batches = 0, correct = 0, total = 0, ballJudged = 0, ballNear = 0;
+  // Ball placement needs the Atari screen's geometry (tests train on smaller frames).
+  const native = model.config.height === FRAME_HEIGHT && model.config.width === FRAME_WIDTH;
   const codes: number[] = [];
   for (let i = 0; i < windows.length; i += cfg.batchSize) {
     const ws = windows.slice(i, i + cfg.batchSize);
@@ -382,6 +409,7 @@ export function validate(ds: LatentDataset, windows: Window[], model: LatentActi
     preds.forEach((p, j) => {
       const d = classDynamicAccuracy(p, packed.targetFrames[j], packed.lastFrames[j]);
       correct += d.correct; total += d.total;
+      if (!native) return;
       const bt = findBall(classesToRgb(packed.targetFrames[j])), bp = findBall(classesToRgb(p));
       if (bt || bp) { ballJudged++; if (bt && bp && Math.hypot(bt.x - bp.x, bt.y - bp.y) <= 4) ballNear++; }
     });
@@ -399,9 +427,9 @@ export function validate(ds: LatentDataset, windows: Window[], model: LatentActi
 
 /** Red where the prediction is wrong, the true frame dimmed elsewhere. */
 export function differenceFrame(pred: Uint8Array, truth: Uint8Array): Uint8Array {
-  const out = new Uint8Array(FRAME_PIXELS * 3);
+  const out = new Uint8Array(truth.length * 3);
   const rgb = classesToRgb(truth);
-  for (let p = 0; p < FRAME_PIXELS; p++) {
+  for (let p = 0; p < truth.length; p++) {
     if (pred[p] !== truth[p]) { out[3 * p] = 255; out[3 * p + 1] = 255; out[3 * p + 2] = 255; }
     else { out[3 * p] = rgb[3 * p] >> 2; out[3 * p + 1] = rgb[3 * p + 1] >> 2; out[3 * p + 2] = rgb[3 * p + 2] >> 2; }
   }
@@ -425,7 +453,7 @@ async function writeGrid(path: string, ds: LatentDataset, windows: Window[], mod
     differenceFrame(p, packed.targetFrames[i]),
   ]);
   const columnLabels = [...Array.from({ length: K }, (_, k) => `context t-${K - k}`), 'real next', 'predicted', 'difference'];
-  await writeImageGridPng(path, rows, { columnLabels, rowLabels: Array.from(codes, (c) => `code ${c}`) });
+  await writeImageGridPng(path, rows, { columnLabels, rowLabels: Array.from(codes, (c) => `code ${c}`), width: model.config.width, height: model.config.height });
 }
 
 async function writeCurves(run: Run<unknown>): Promise<void> {

@@ -9,7 +9,7 @@ import {
   packFrames,
   packedShape,
 } from '../models/latent-action';
-import { loadTensorGroup, readCheckpointMeta, saveCheckpoint, tensorRecord, type CheckpointMeta, type NamedTensor } from '../models/checkpoint';
+import { CheckpointError, loadTensorGroup, readCheckpointMeta, saveCheckpoint, tensorRecord, type CheckpointMeta, type NamedTensor } from '../models/checkpoint';
 
 export const WORLD_MODEL_KIND = 'world-model';
 
@@ -33,8 +33,11 @@ export class WorldModel {
   static async load(dir: string): Promise<WorldModel> {
     const meta = readCheckpointMeta(dir);
     const named = tensorRecord(loadTensorGroup(dir, 'weights'));
+    if (meta.kind !== undefined && meta.kind !== WORLD_MODEL_KIND) throw new CheckpointError(`checkpoint ${dir} holds a ${String(meta.kind)}, not a world model`);
     try {
       return new WorldModel(latentActionFromWeights((meta.config ?? {}) as Partial<LatentActionConfig>, named), meta);
+    } catch (err) {
+      throw new CheckpointError(`checkpoint ${dir}: not a world model this version can load (${(err as Error).message})`);
     } finally {
       for (const t of Object.values(named)) t.dispose();
     }

@@ -1,0 +1,70 @@
+import * as tf from '@tensorflow/tfjs';
+import { existsSync, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { initBackend } from '../../models/backend';
+import { DEFAULT_LATENT_ACTION_CONFIG, LatentActionModel } from '../../models/latent-action';
+import { evalStarts, evalWorldModel, formatEvalTable } from '../../pipeline/eval-world-model';
+import { WorldModel, saveWorldModel } from '../../pipeline/world-model';
+import type { Trajectory } from '../../pipeline/trajectory';
+import { drawScene } from './breakout-frames';
+
+describe('world model checkpoint and evaluation', () => {
+  beforeAll(async () => { await initBackend('wasm', { log: () => {} }); });
+
+  it('saves and loads a model that predicts exactly the same frames', async () => {
+    const cfg = { ...DEFAULT_LATENT_ACTION_CONFIG, height: 24, width: 32, contextFrames: 2, codebookSize: 4, codeDim: 8, encoderChannels: [4, 4, 4] as [number, number, number], stemChannels: 4, bodyChannels: 8, bodyBlocks: 1, refineChannels: 4 };
+    const model = new LatentActionModel(cfg, 5);
+    // Give the (zero-initialised) head some weights so predictions depend on the code.
+    model.params.get('dec/head/kernel')!.assign(tf.randomNormal(model.params.get('dec/head/kernel')!.shape, 0, 3, 'float32', 9));
+    const dir = join(mkdtempSync(join(tmpdir(), 'wm-')), 'ckpt');
+    await saveWorldModel(dir, model, { step: 7 });
+    const loaded = await WorldModel.load(dir);
+    expect(loaded.meta.step).toBe(7);
+    expect(Array.from(loaded.model.codebook)).toEqual(Array.from(model.codebook));
+    const ctx = [0, 1].map((k) => Uint8Array.from({ length: 24 * 32 }, (_, i) => ((i * 7 + k) % 5 === 0 ? 2 : 0)));
+    const original = new WorldModel(model);
+    for (const code of [0, 3]) expect(Array.from(loaded.predict([ctx], [code])[0])).toEqual(Array.from(original.predict([ctx], [code])[0]));
+    expect(Array.from(loaded.inferCodes([ctx], [ctx[1]]))).toEqual(Array.from(original.inferCodes([ctx], [ctx[1]])));
+  });
+
+  it('refuses a folder that is not a world model with a clear message', async () => {
+    await expect(WorldModel.load(join(tmpdir(), 'no-such-world-model'))).rejects.toThrow(/checkpoint not found/);
+  });
+
+  it('evaluates from every stride-th start, writes the predicted frames, and scores an untrained model as the copy baseline', async () => {
+    const frames = Array.from({ length: 9 }, (_, k) => drawScene({ paddleX: 30 + 4 * k, ball: { x: 40 + 6 * k, y: 100 + 8 * k } }));
+    const traj: Trajectory = { source: 'synthetic', frames, actions: [3, 3, 3, 3, 3, 3, 3, 3], resets: [6] };
+    const wm = new WorldModel(new LatentActionModel({ ...DEFAULT_LATENT_ACTION_CONFIG, contextFrames: 2 }, 1));
+    // Starts need 2 real context frames of one game: s = 5 is skipped (its next frame 6 is a reset);
+    // s = 7 has frames 6, 7 of the new game as context.
+    expect(evalStarts(traj, 2, 2)).toEqual([1, 3, 7]);
+    const out = mkdtempSync(join(tmpdir(), 'wm-eval-'));
+    const r = await evalWorldModel(wm, traj, { horizon: 3, stride: 2, report: [1, 3], outDir: out });
+    expect(r.starts).toBe(3);
+    expect(existsSync(join(out, 'start-0001', 'pred-001.png'))).toBe(true);
+    expect(existsSync(join(out, 'start-0003', 'pred-002.png'))).toBe(true);
+    // From start 3 the third step would cross the reset at frame 6: it is not predicted.
+    expect(existsSync(join(out, 'start-0003', 'pred-003.png'))).toBe(false);
+    const h1 = r.horizons[0];
+    expect(h1.horizon).toBe(1);
+    expect(h1.psnr).toBeCloseTo(h1.copyPsnr, 6); // the untrained decoder copies the last frame
+    expect(h1.dynamicAccuracy).toBe(0);
+    expect(r.horizons.find((h) => h.horizon === 1)!.frames).toBe(3);
+    expect(r.horizons.find((h) => h.horizon === 3)!.frames).toBe(1);
+    expect(formatEvalTable(r)).toMatch(/ΔtPSNR at t=4/);
+  });
+
+  it('in act mode takes codes from an action map and checks its codebook size', async () => {
+    const frames = Array.from({ length: 5 }, (_, k) => drawScene({ paddleX: 30 + 4 * k }));
+    const traj: Trajectory = { source: 'synthetic', frames, actions: [0, 1, 3, 4], resets: [] };
+    const wm = new WorldModel(new LatentActionModel({ ...DEFAULT_LATENT_ACTION_CONFIG, contextFrames: 2 }, 1));
+    const seen: number[] = [];
+    const map = { codebookSize: 8, codeProbabilities: (a: number) => { seen.push(a); return Array.from({ length: 8 }, (_, c) => (c === a ? 1 : 0)); } };
+    const r = await evalWorldModel(wm, traj, { mode: 'act', actionMap: map, horizon: 2, stride: 1, report: [1] });
+    expect(new Set(seen)).toEqual(new Set([1, 2, 3])); // ALE ids 1, 3, 4 -> action indices 1, 2, 3
+    expect(r.codeCounts.slice(1, 4).every((c) => c > 0)).toBe(true);
+    await expect(evalWorldModel(wm, traj, { mode: 'act', actionMap: { ...map, codebookSize: 4 }, horizon: 1 })).rejects.toThrow(/4 codes/);
+  });
+});
