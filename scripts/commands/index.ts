@@ -10,6 +10,7 @@ import { recordCommand } from './record';
 import { evalDqnCommand } from './eval-dqn';
 import { trainDqnCommand } from './train-dqn';
 import { trainLatentCommand } from './train-latent';
+import { evalWorldModelCommand } from './eval-world-model';
 import { collectPairsCommand } from './collect-pairs';
 import { trainActionMapCommand } from './train-action-map';
 import { playRealCommand } from './play-real';
@@ -22,6 +23,7 @@ export const commands: CommandModule<any, any>[] = [
   recordCommand,
   exportGifCommand,
   trainLatentCommand,
+  evalWorldModelCommand,
   collectPairsCommand,
   trainActionMapCommand,
   playRealCommand,
