@@ -107,6 +107,8 @@ async function main(): Promise<void> {
   const cfg = await fetchJson<WebConfig>('config.json');
   const fps = Number(params.get('fps') ?? cfg.fps);
   let seed = Number(params.get('seed') ?? Date.now() % 100000);
+  // ?start=N: always begin from start sequence N of the shipped start frames (tests use 0).
+  const startIndex = params.get('start') === null ? undefined : Number(params.get('start'));
   setStatus('starting TensorFlow.js…');
   state.backend = await chooseBackend(params.get('backend'), cfg.wasmPath);
   setStatus(`loading the world model (${state.backend})…`);
@@ -129,7 +131,7 @@ async function main(): Promise<void> {
       game.resetFrom({ name: `real seed ${seed}`, frames });
       draw(realCanvas, realFrame, realImage);
     } else {
-      game.reset({ seed });
+      game.reset({ seed, start: startIndex });
     }
     seed++;
     draw(neuralCanvas, game.screenRGB(), neuralImage);

@@ -60,7 +60,8 @@ export const playCommand: CommandModule<object, Args> = {
     }
     const seed = args.seed >= 0 ? args.seed : Date.now() >>> 0;
     const real = args['side-by-side'] ? new RealTwin(findRom('breakout', { romPath: args.rom }).bytes) : undefined;
-    await initBackend(args.backend as BackendPreference);
+    // Only the chosen backend is worth a line here (the optional native packages are usually absent).
+    await initBackend(args.backend as BackendPreference, { log: (line) => { if (!line.includes('not available')) console.log(line); } });
     const { game, description } = await loadNeuralEnv({
       worldModel: args['world-model'],
       actionMap: args['action-map'],

@@ -84,7 +84,7 @@ describe.skipIf(!hasChromium || !hasModel)('web player in headless Chromium', ()
     const errors: string[] = [];
     page.on('pageerror', (e: Error) => errors.push(e.message));
     // Start 0 of the shipped start frames is the screen just after reset: the paddle has room both ways.
-    await page.goto(`${server.url}?seed=0&fps=15`);
+    await page.goto(`${server.url}?seed=0&start=0&fps=15`);
     await page.waitForFunction(() => {
       const s = (window as unknown as { neuralBreakout?: { ready: boolean; error: string | null; steps: number } }).neuralBreakout;
       return s && (s.error !== null || (s.ready && s.steps >= 3));
