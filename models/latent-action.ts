@@ -14,6 +14,7 @@
 // Every op here has a gradient on the WebAssembly backend with the project's kernels: no gather (code
 // lookup is a one-hot matmul), no transposed convolution, and depth-to-space as reshape + transpose.
 import * as tf from '@tensorflow/tfjs';
+import type { BenchNet, BenchNetSpec } from './reference-nets';
 
 export interface LatentActionConfig {
   /** Frame size (native Atari screen). */
@@ -378,4 +379,42 @@ export function latentActionFromWeights(config: Partial<LatentActionConfig>, nam
   const model = new LatentActionModel({ ...DEFAULT_LATENT_ACTION_CONFIG, ...config });
   model.setWeights(named);
   return model;
+}
+
+/**
+ * `npm run bench:nn` entry: a training step of the whole latent action model (encoder + straight-through
+ * quantizer + decoder, weighted per-pixel cross-entropy) and the batch-1 decoder forward that real-time
+ * play runs (one predicted frame from packed context frames and a code; packing excluded).
+ */
+export function latentActionBenchSpec(cfg: LatentActionConfig = DEFAULT_LATENT_ACTION_CONFIG): BenchNetSpec {
+  const s = packedShape(cfg, 1);
+  return {
+    name: 'latent-action',
+    description: `latent action model ${cfg.height}x${cfg.width} as ${s.h4}x${s.w4} cells of 16x${cfg.numClasses} classes, K=${cfg.contextFrames}, ${cfg.codebookSize} codes`,
+    trainBatches: [8, 16],
+    forwardBatches: [1],
+    forwardMacs: LatentActionModel.decoderMacs(cfg),
+    build(): BenchNet {
+      const model = new LatentActionModel(cfg, 1);
+      // Sparse one-hot-like inputs: one class per sub-pixel, as packFrames makes them.
+      const packed = (n: number, frames: number) => tf.tidy(() => {
+        const cls = tf.randomUniform([n, s.h4, s.w4, frames * 16], 0, cfg.numClasses, 'int32');
+        return tf.oneHot(cls, cfg.numClasses).cast('float32').reshape([n, s.h4, s.w4, frames * 16 * cfg.numClasses]) as tf.Tensor4D;
+      });
+      return {
+        variables: [...model.params.values()],
+        makeBatch: (n) => [packed(n, cfg.contextFrames - 1), packed(n, 1), packed(n, 1), tf.onesLike(tf.zeros([n * s.h4 * s.w4 * 16]))],
+        loss: ([older, last, next, w]) => {
+          const z = model.encodeContinuous(older as tf.Tensor4D, last as tf.Tensor4D, next as tf.Tensor4D);
+          const codes = model.nearestCodes(z);
+          const logits = model.decode(older as tf.Tensor4D, last as tf.Tensor4D, model.quantize(z, codes));
+          const logp = tf.logSoftmax(logits.reshape([-1, cfg.numClasses]));
+          const ce = tf.neg(tf.sum(tf.mul((next as tf.Tensor4D).reshape([-1, cfg.numClasses]), logp), 1));
+          return tf.div(tf.sum(tf.mul(ce, w)), tf.sum(w)) as tf.Scalar;
+        },
+        predict: ([older, last]) => tf.argMax(model.decode(older as tf.Tensor4D, last as tf.Tensor4D, model.codeVectors([0])).reshape([-1, cfg.numClasses]), 1),
+        dispose: () => model.dispose(),
+      };
+    },
+  };
 }
