@@ -19,7 +19,8 @@ import { createRun, openRun, readMetrics, type Run } from './run';
 import { Progress, onInterrupt } from './progress';
 import { Prng, type PrngState } from './prng';
 import { writeImageGridPng, writeLineChartPng } from './plot';
-import { saveWorldModel } from './world-model';
+import { saveWorldModel, WorldModel } from './world-model';
+import { evalWorldModel, formatEvalTable, type EvalWorldModelResult } from './eval-world-model';
 import { UserError } from './errors';
 import { findBall } from './world-model-metrics';
 
@@ -62,6 +63,10 @@ export interface TrainLatentConfig {
   valWindows: number;
   gridEvery: number;
   checkpointEvery: number;
+  /** At the end, eval-world-model (reconstruct) on this many test-split episodes with the best checkpoint. */
+  finalEvalEpisodes: number;
+  finalEvalHorizon: number;
+  finalEvalStride: number;
   seed: number;
   backend: BackendPreference;
 }
@@ -91,6 +96,9 @@ export const DEFAULT_TRAIN_LATENT_CONFIG: TrainLatentConfig = {
   valWindows: 192,
   gridEvery: 200,
   checkpointEvery: 100,
+  finalEvalEpisodes: 2,
+  finalEvalHorizon: 10,
+  finalEvalStride: 10,
   seed: 1,
   backend: 'auto',
 };
@@ -375,7 +383,8 @@ export async function trainLatent(opts: TrainLatentOptions): Promise<TrainLatent
     await saveLast();
     progress.finish();
     await writeCurves(run);
-    run.writeSummary({ step: state.step, best: state.best, trainSeconds: state.trainSeconds, backend: backendInfo.name, stopped: stopping, splits: summary });
+    const testEval = !stopping && existsSync(bestDir) ? await evalTestSplit(ds, bestDir, cfg, log) : [];
+    run.writeSummary({ step: state.step, best: state.best, trainSeconds: state.trainSeconds, backend: backendInfo.name, stopped: stopping, splits: summary, testEval });
   } finally {
     removeInterrupt();
     await run.close();
@@ -384,6 +393,22 @@ export async function trainLatent(opts: TrainLatentOptions): Promise<TrainLatent
   model.dispose();
   optimizer.dispose();
   return { runDir: run.dir, step: state.step, best: state.best, stopped: stopping };
+}
+
+/** The yardstick (eval-world-model, reconstruct) on a few test-split episodes, with the best checkpoint. */
+async function evalTestSplit(ds: LatentDataset, bestDir: string, cfg: TrainLatentConfig, log: (l: string) => void): Promise<EvalWorldModelResult[]> {
+  if (cfg.model.height !== FRAME_HEIGHT || cfg.model.width !== FRAME_WIDTH) return [];
+  const wm = await WorldModel.load(bestDir);
+  const out: EvalWorldModelResult[] = [];
+  const episodes = ds.episodes.map((e, i) => ({ e, i })).filter(({ e }) => e.split === 'test').slice(0, cfg.finalEvalEpisodes);
+  for (const { e, i } of episodes) {
+    const frames = Array.from({ length: e.frames }, (_, k) => classesToRgb(ds.store.read(i, k)));
+    const r = await evalWorldModel(wm, { source: e.id, frames, actions: e.actions, resets: e.resets }, { horizon: cfg.finalEvalHorizon, stride: cfg.finalEvalStride, report: [1, 5, 10, 30] });
+    log(formatEvalTable(r));
+    out.push(r);
+  }
+  wm.model.dispose();
+  return out;
 }
 
 /** Score the model on validation windows: loss, class-exact dynamic accuracy, ball placement, code usage. */
