@@ -10,6 +10,7 @@ import { writePng } from './png';
 import { Prng } from './prng';
 import { crossesReset, type Trajectory } from './trajectory';
 import { UserError } from './errors';
+import { loadActionMap } from './action-map';
 import type { WorldModel } from './world-model';
 import { deltaTPsnr, psnr, scoreFrame, summarizeHorizon, type FrameScores, type HorizonSummary } from './world-model-metrics';
 
@@ -26,18 +27,10 @@ export interface ActionToCode {
   codeProbabilities(action: number, context: readonly Uint8Array[]): ArrayLike<number>;
 }
 
-/** Load an action map checkpoint through `pipeline/action-map.ts` (stage 4), which exports `loadActionMap(dir)`. */
+/** Load an action map checkpoint (stage 4, pipeline/action-map.ts) as an ActionToCode. */
 export async function loadActionToCode(dir: string): Promise<ActionToCode> {
   if (!existsSync(join(dir, 'checkpoint.json'))) throw new UserError(`action map not found: ${dir}/checkpoint.json (train one with npm run stage:train-action-map, or pass --action-map DIR)`);
-  const spec = './action-map';
-  let mod: { loadActionMap?: (d: string) => Promise<ActionToCode> };
-  try {
-    mod = (await import(/* @vite-ignore */ spec)) as typeof mod;
-  } catch (err) {
-    throw new UserError(`--mode act needs the action map stage (pipeline/action-map.ts): ${(err as Error).message}`);
-  }
-  if (typeof mod.loadActionMap !== 'function') throw new UserError('pipeline/action-map.ts does not export loadActionMap(dir)');
-  return mod.loadActionMap(dir);
+  return loadActionMap(dir);
 }
 
 export type EvalMode = 'reconstruct' | 'act';
