@@ -658,6 +658,10 @@ export class Tia {
     const pfR = colors[PRIORITY[256 + (PF_BIT | pfps)]];
     const bkL = colors[PRIORITY[pfps]];
     const bkR = colors[PRIORITY[256 + pfps]];
+    const pfL4 = Math.imul(pfL, 0x01010101);
+    const pfR4 = Math.imul(pfR, 0x01010101);
+    const bkL4 = Math.imul(bkL, 0x01010101);
+    const bkR4 = Math.imul(bkR, 0x01010101);
     let collision = this.collision;
     while (fp < end) {
       const b = hpos >> 2;
@@ -685,10 +689,9 @@ export class Tia {
         let w = fp >> 2;
         let wEnd = w + (next - b);
         if (wEnd > end >> 2) wEnd = end >> 2;
-        for (; w < wEnd; w++, hpos += 4) {
-          const on = (pf & PF_MASK[pfMask + hpos]) !== 0;
-          fb32[w] = Math.imul(hpos < 80 ? (on ? pfL : bkL) : on ? pfR : bkR, 0x01010101);
-        }
+        // Left half, then right half, each with its two 4-pixel colour words.
+        for (; w < wEnd && hpos < 80; w++, hpos += 4) fb32[w] = (pf & PF_MASK[pfMask + hpos]) !== 0 ? pfL4 : bkL4;
+        for (; w < wEnd; w++, hpos += 4) fb32[w] = (pf & PF_MASK[pfMask + hpos]) !== 0 ? pfR4 : bkR4;
         fp = w << 2;
         continue;
       }
