@@ -111,6 +111,8 @@ export interface TrainLatentOptions {
   resume?: string;
   /** Parent of new run folders (default data/runs). */
   root?: string;
+  /** With resume: train to this many steps in total instead of the run's configured count. */
+  steps?: number;
   /** A dataset built by the caller (tests); default: built from config.data. */
   dataset?: LatentDataset;
   log?: (line: string) => void;
@@ -231,7 +233,7 @@ export async function trainLatent(opts: TrainLatentOptions): Promise<TrainLatent
   const run: Run<TrainLatentConfig & { backendInfo?: unknown }> = opts.resume
     ? await openRun(opts.resume, { wandb: opts.wandb })
     : await createRun({ stage: 'train-latent', name: opts.name, root: opts.root, config: opts.config, wandb: opts.wandb });
-  const cfg = opts.resume ? { ...DEFAULT_TRAIN_LATENT_CONFIG, ...run.config } : opts.config;
+  const cfg = opts.resume ? { ...DEFAULT_TRAIN_LATENT_CONFIG, ...run.config, ...(opts.steps ? { steps: opts.steps } : {}) } : opts.config;
   const backendInfo = await initBackend(cfg.backend, { log });
   const mcfg = cfg.model;
   log(`train-latent: run folder ${run.dir}`);

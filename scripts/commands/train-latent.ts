@@ -32,7 +32,7 @@ export const trainLatentCommand: CommandModule<object, Args> = {
     yargs
       .option('data', { type: 'string', array: true, default: D.data, describe: 'Recording folders (episode-NNNNN.json + video) to train on' })
       .option('name', { type: 'string', describe: 'Run folder name: data/runs/train-latent-NAME (default: a timestamp)' })
-      .option('resume', { type: 'string', describe: 'Continue the run in this folder from its last checkpoint' })
+      .option('resume', { type: 'string', describe: 'Continue the run in this folder from its last checkpoint (its config.json holds; --steps extends it)' })
       .option('steps', { type: 'number', default: D.steps, describe: 'Optimizer steps in total' })
       .option('time-limit', { type: 'number', default: D.timeLimitMin, describe: 'Stop after this many minutes (0 = no limit)' })
       .option('batch', { type: 'number', default: D.batchSize, describe: 'Windows per step' })
@@ -72,7 +72,9 @@ export const trainLatentCommand: CommandModule<object, Args> = {
       backend: args.backend as BackendPreference,
       model: { ...DEFAULT_LATENT_ACTION_CONFIG, contextFrames: args.context, codebookSize: args.codes },
     };
-    const result = await trainLatent({ config, name: args.name, resume: args.resume, wandb: args.wandb });
+    // On --resume the run's own config.json holds; an explicit --steps extends it.
+    const stepsGiven = process.argv.some((a) => a === '--steps' || a.startsWith('--steps='));
+    const result = await trainLatent({ config, name: args.name, resume: args.resume, steps: args.resume && stepsGiven ? args.steps : undefined, wandb: args.wandb });
     console.log(`train-latent: ${result.stopped ? 'stopped' : 'done'} at step ${result.step}; run folder ${result.runDir}`);
     if (result.best) console.log(`best validation (step ${result.best.step}): dynamic accuracy ${result.best.dynamicAccuracy.toFixed(3)}, codes used ${result.best.codesUsed}`);
   },

@@ -10,6 +10,7 @@ import { DEFAULT_LATENT_ACTION_CONFIG } from '../../models/latent-action';
 import { LatentDataset, MemoryFrameStore, type EpisodeInfo } from '../../pipeline/latent-dataset';
 import { DEFAULT_TRAIN_LATENT_CONFIG, learningRate, trainLatent } from '../../pipeline/train-latent';
 import { WorldModel } from '../../pipeline/world-model';
+import { readMetrics } from '../../pipeline/run';
 
 const RIGHT = 3, LEFT = 4;
 
@@ -88,5 +89,11 @@ describe('train-latent', () => {
     expect(nL / byAction.get(LEFT)!.length).toBeGreaterThan(0.9);
     expect(nR / byAction.get(RIGHT)!.length).toBeGreaterThan(0.9);
     expect(lampRight / total).toBeGreaterThan(0.9);
+
+    // Resume from the last checkpoint and train 50 more steps: the step count and the metrics continue.
+    const resumed = await trainLatent({ config, dataset: ds, resume: result.runDir, steps: 350, log: () => {} });
+    expect(resumed.step).toBe(350);
+    const steps = readMetrics(result.runDir).filter((l) => l.split === 'train').map((l) => l.step);
+    expect(steps.slice(-3)).toEqual([300, 325, 350]);
   });
 });
