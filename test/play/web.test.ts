@@ -128,21 +128,21 @@ describe.skipIf(!hasChromium || !hasModel)('web player in headless Chromium', ()
       await page.waitForFunction((target: number) => (window as unknown as { neuralBreakout: { steps: number } }).neuralBreakout.steps >= target, s0 + n, { timeout: 60_000 });
     };
     const before = await look('neural');
-    expect(before.paddleX).not.toBeNull();
+    expect(before.paddleX, 'paddle on the start screen').not.toBeNull();
     await hold('ArrowLeft', 2);
     const left = await look('neural');
     expect(left.hash).not.toBe(before.hash); // the canvas changed after the key press
-    expect(left.paddleX).not.toBeNull();
+    expect(left.paddleX, `paddle after LEFT (step ${await steps()})`).not.toBeNull();
     expect(left.paddleX!).toBeLessThan(before.paddleX! - 6);
 
     await page.keyboard.press('r');
     await waitSteps(2);
     const again = await look('neural');
-    expect(again.paddleX).not.toBeNull();
+    expect(again.paddleX, `paddle after restart (step ${await steps()})`).not.toBeNull();
     expect(Math.abs(again.paddleX! - before.paddleX!)).toBeLessThan(3); // back at the start screen
     await hold('ArrowRight', 2);
     const right = await look('neural');
-    expect(right.paddleX).not.toBeNull();
+    expect(right.paddleX, `paddle after RIGHT (step ${await steps()})`).not.toBeNull();
     expect(right.paddleX!).toBeGreaterThan(again.paddleX! + 6);
 
     const realShown = await page.evaluate(() => !(document.getElementById('real-box') as HTMLElement).hidden);
@@ -153,7 +153,7 @@ describe.skipIf(!hasChromium || !hasModel)('web player in headless Chromium', ()
       const r0 = await look('real');
       await hold('ArrowLeft', 2);
       const r1 = await look('real');
-      expect(r0.paddleX).not.toBeNull();
+      expect(r0.paddleX, 'real paddle after restart').not.toBeNull();
       expect(r1.paddleX!).toBeLessThan(r0.paddleX! - 6);
     } else {
       console.warn('web player test: no ROM (ATARI_ROM_DIR), the real game beside the neural one was not exercised');
