@@ -88,6 +88,8 @@ export class AtariEnv {
   private readonly mode: number;
   private readonly difficulty: number;
   private rngState = 0;
+  /** The seed of a freshly loaded ALE nothing has touched yet (a seeded reset to it need not reload). */
+  private pristineSeed: number | null = null;
 
   constructor(rom: Uint8Array, options: EnvOptions = {}, createAle: AleFactory = (r, s) => new Ale(r, s)) {
     this.rom = rom;
@@ -154,6 +156,7 @@ export class AtariEnv {
     ale.setMode(this.mode);
     ale.setDifficulty(this.difficulty);
     this.rngState = mixSeed(seed);
+    this.pristineSeed = seed;
     return ale;
   }
 
@@ -161,8 +164,9 @@ export class AtariEnv {
   reset(options: { seed?: number } = {}): { observation: Uint8Array; info: StepInfo } {
     if (options.seed !== undefined) {
       if (!Number.isInteger(options.seed)) throw new EnvOptionError(`seed must be an integer, not ${options.seed}`);
-      this.aleInstance = this.load(options.seed);
+      if (this.pristineSeed !== options.seed) this.aleInstance = this.load(options.seed);
     }
+    this.pristineSeed = null;
     this.aleInstance.resetGame();
     return { observation: this.observe(), info: this.info() };
   }
@@ -173,6 +177,7 @@ export class AtariEnv {
     if (aleAction === undefined || !Number.isInteger(action)) {
       throw new RangeError(`action must be an integer index in 0..${this.numActions - 1}, not ${action}`);
     }
+    this.pristineSeed = null;
     const frames = this.frameSkipHi - this.frameSkipLo === 1 ? this.frameSkipLo : this.drawFrameSkip();
     const ale = this.aleInstance;
     let reward = 0;
@@ -208,6 +213,7 @@ export class AtariEnv {
   }
 
   setState(state: EnvState): void {
+    this.pristineSeed = null;
     this.aleInstance.restoreState(state.ale);
     this.rngState = state.rng;
   }

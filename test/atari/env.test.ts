@@ -112,6 +112,16 @@ describe('AtariEnv rules (with a fake ALE)', () => {
     expect(FakeAle.created.at(-1)).toMatchObject({ frameSkip: 1, repeatActionProbability: 0.4, randomSeed: 123, mode: 4 });
     expect(env.reset().info.episodeFrameNumber).toBe(1); // the mode was applied to the new ALE
     expect(FakeAle.created.length).toBe(2); // reset() without a seed does not reload
+    env.reset({ seed: 123 });
+    expect(FakeAle.created.length).toBe(3); // a seeded reset after use reloads, even with the same seed
+
+    // A seeded reset right after construction with the construction seed (0) reuses the fresh ALE.
+    FakeAle.created = [];
+    const fresh = new AtariEnv(ROM, { frameSkip: 1 }, fake);
+    fresh.reset({ seed: 0 });
+    expect(FakeAle.created.length).toBe(1);
+    fresh.reset({ seed: 1 });
+    expect(FakeAle.created.length).toBe(2);
   });
 
   it('draws a random frame skip per step from [lo, hi), reproducibly per seed', () => {
