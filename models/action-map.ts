@@ -17,11 +17,18 @@ export interface ActionMapConfig {
   codebookSize: number;
   /** Use frameFeatures() of the context as extra input (false: the one-hot action alone). */
   frameFeatures: boolean;
+  /**
+   * Previous actions given as extra one-hot inputs (most recent first; 0 = none). Breakout's paddle
+   * lags its controller: how far it moves now depends on what was pressed one and two steps ago,
+   * and at a wall on how long the key was held. An unknown history (absent, or the start of a game)
+   * is all zeros, which training also shows the map (history dropout).
+   */
+  history: number;
   /** Hidden layer widths (empty: a linear map, i.e. a learned table). */
   hidden: number[];
 }
 
-export const DEFAULT_ACTION_MAP_CONFIG: ActionMapConfig = { numActions: 4, codebookSize: 8, frameFeatures: true, hidden: [64, 64] };
+export const DEFAULT_ACTION_MAP_CONFIG: ActionMapConfig = { numActions: 4, codebookSize: 8, frameFeatures: true, history: 4, hidden: [64, 64] };
 
 // Breakout's screen in colour-class frames (pipeline/frame-classes.ts, 210x160, one byte per pixel):
 // the ball and the paddle are red, class 2 of BREAKOUT_PALETTE (a test checks it against the palette).
@@ -95,18 +102,30 @@ export function frameFeatures(context: readonly Uint8Array[], out: Float32Array 
   return out;
 }
 
-export const inputSize = (cfg: ActionMapConfig): number => cfg.numActions + (cfg.frameFeatures ? FRAME_FEATURES : 0);
+export const inputSize = (cfg: ActionMapConfig): number => cfg.numActions * (1 + cfg.history) + (cfg.frameFeatures ? FRAME_FEATURES : 0);
 
-/** Write one input row (one-hot action, then the features) into `out` at row `row`. */
-export function encodeInput(cfg: ActionMapConfig, action: number, context: readonly Uint8Array[] | null, out: Float32Array, row = 0): void {
+/**
+ * Write one input row into `out` at row `row`: the one-hot action, the one-hot previous actions (most
+ * recent first; `previous` is oldest first, as taken; missing or negative entries stay zero), then
+ * the frame features.
+ */
+export function encodeInput(
+  cfg: ActionMapConfig, action: number, context: readonly Uint8Array[] | null, out: Float32Array, row = 0, previous?: ArrayLike<number> | null,
+): void {
   if (!Number.isInteger(action) || action < 0 || action >= cfg.numActions) throw new RangeError(`action map: action ${action} outside 0..${cfg.numActions - 1}`);
   const n = inputSize(cfg);
   const base = row * n;
   out.fill(0, base, base + n);
   out[base + action] = 1;
+  if (previous) {
+    for (let j = 0; j < cfg.history && j < previous.length; j++) {
+      const a = previous[previous.length - 1 - j];
+      if (a >= 0 && a < cfg.numActions) out[base + cfg.numActions * (1 + j) + a] = 1;
+    }
+  }
   if (cfg.frameFeatures) {
     if (!context) throw new Error('action map: this map needs the context frames');
-    out.set(frameFeatures(context), base + cfg.numActions);
+    out.set(frameFeatures(context), base + cfg.numActions * (1 + cfg.history));
   }
 }
 
@@ -160,24 +179,27 @@ export class ActionMap {
     if (out !== config.codebookSize) throw new Error(`action map: the network has ${out} outputs, the config says ${config.codebookSize} codes`);
     if (inp !== inputSize(config)) throw new Error(`action map: the network takes ${inp} inputs, the config implies ${inputSize(config)}`);
     this.input = new Float32Array(inputSize(config));
-    this.table = config.frameFeatures ? null : Array.from({ length: config.numActions }, (_, a) => this.probabilitiesBatch([a], null)[0]);
+    this.table = config.frameFeatures || config.history > 0 ? null : Array.from({ length: config.numActions }, (_, a) => this.probabilitiesBatch([a], null)[0]);
   }
 
-  /** Probabilities of each code for an action (index into the minimal set) and the current class frames, oldest first. */
-  codeProbabilities(action: number, context: readonly Uint8Array[] = []): Float32Array {
+  /**
+   * Probabilities of each code for an action (index into the minimal set), the current class frames
+   * (oldest first) and, when known, the actions taken before it (oldest first, indices).
+   */
+  codeProbabilities(action: number, context: readonly Uint8Array[] = [], previous?: ArrayLike<number> | null): Float32Array {
     if (this.table) {
       if (!Number.isInteger(action) || action < 0 || action >= this.config.numActions) throw new RangeError(`action map: action ${action} outside 0..${this.config.numActions - 1}`);
       return this.table[action];
     }
-    encodeInput(this.config, action, context, this.input);
+    encodeInput(this.config, action, context, this.input, 0, previous);
     return this.probabilitiesOfInputs(this.input, 1)[0];
   }
 
-  /** Probabilities for many (action, context) pairs in one model call. */
-  probabilitiesBatch(actions: readonly number[], contexts: readonly (readonly Uint8Array[])[] | null): Float32Array[] {
+  /** Probabilities for many (action, context, previous actions) cases in one model call. */
+  probabilitiesBatch(actions: readonly number[], contexts: readonly (readonly Uint8Array[])[] | null, previous?: readonly (ArrayLike<number> | null)[]): Float32Array[] {
     const n = inputSize(this.config);
     const x = new Float32Array(actions.length * n);
-    actions.forEach((a, i) => encodeInput(this.config, a, contexts ? contexts[i] : null, x, i));
+    actions.forEach((a, i) => encodeInput(this.config, a, contexts ? contexts[i] : null, x, i, previous?.[i]));
     return this.probabilitiesOfInputs(x, actions.length);
   }
 
@@ -200,7 +222,8 @@ export function actionMapConfigFromMeta(meta: CheckpointMeta, where: string): Ac
   if (!c || typeof c.numActions !== 'number' || typeof c.codebookSize !== 'number' || typeof c.frameFeatures !== 'boolean' || !Array.isArray(c.hidden)) {
     throw new Error(`${where}: checkpoint.json has no action-map config (numActions, codebookSize, frameFeatures, hidden)`);
   }
-  return { numActions: c.numActions, codebookSize: c.codebookSize, frameFeatures: c.frameFeatures, hidden: c.hidden };
+  if (c.history !== undefined && !(Number.isInteger(c.history) && c.history >= 0)) throw new Error(`${where}: history ${String(c.history)} is not a count`);
+  return { numActions: c.numActions, codebookSize: c.codebookSize, frameFeatures: c.frameFeatures, history: c.history ?? 0, hidden: c.hidden };
 }
 
 /** Whether a checkpoint meta describes a trained MLP action map (rather than a bare code table). */

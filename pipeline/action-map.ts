@@ -4,9 +4,10 @@
 import { ActionMap, actionMapConfigFromMeta, isMlpActionMeta } from '../models/action-map';
 import { CheckpointError, loadModel, readCheckpointMeta } from '../models/checkpoint';
 
+/** The ActionToCode shape (pipeline/eval-world-model.ts), plus the optional action history (oldest first). */
 export interface LoadedActionMap {
   readonly codebookSize: number;
-  codeProbabilities(action: number, context: readonly Uint8Array[]): ArrayLike<number>;
+  codeProbabilities(action: number, context: readonly Uint8Array[], previous?: ArrayLike<number> | null): ArrayLike<number>;
 }
 
 class TableActionMap implements LoadedActionMap {

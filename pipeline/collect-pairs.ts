@@ -55,7 +55,8 @@ export const DEFAULT_COLLECT_PAIRS_CONFIG: CollectPairsConfig = {
 export interface ActionPairs {
   codebookSize: number;
   contextFrames: number;
-  episodes: { id: string; source: string; split: Split; frames: number }[];
+  /** Per episode; `actions` are minimal-set indices of every step (actions[k] taken on frame k), for the action history. */
+  episodes: { id: string; source: string; split: Split; frames: number; actions: number[] }[];
   /** Episode index of each pair (into `episodes`). */
   episode: number[];
   /** Target frame: the code names the transition target-1 → target; the context ends at target-1. */
@@ -101,7 +102,7 @@ export async function collectPairsFrom(
   const out: ActionPairs = {
     codebookSize: wm.codebookSize,
     contextFrames: wm.contextFrames,
-    episodes: ds.episodes.map((e) => ({ id: e.id, source: e.source, split: e.split, frames: e.frames })),
+    episodes: ds.episodes.map((e) => ({ id: e.id, source: e.source, split: e.split, frames: e.frames, actions: e.actions.map((a, k) => actionIndex(a, `${e.source} step ${k}`)) })),
     episode: [], target: [], action: [], code: [],
     features: new Float32Array(windows.length * FRAME_FEATURES),
   };
@@ -204,6 +205,7 @@ export function readPairs(dir: string): ActionPairs & { worldModel: string } {
   if (j.format !== PAIRS_FORMAT) throw new UserError(`${path}: format ${String(j.format)}, expected ${PAIRS_FORMAT}`);
   const n = j.code?.length ?? -1;
   if (n < 0 || j.action.length !== n || j.episode.length !== n || j.target.length !== n) throw new UserError(`${path}: columns of different lengths`);
+  if (!Array.isArray(j.episodes) || j.episodes.some((e) => !Array.isArray(e.actions))) throw new UserError(`${path}: episodes lack their actions (written by an older version: collect the pairs again)`);
   if (j.featureSize !== FRAME_FEATURES) throw new UserError(`${path}: ${j.featureSize} features per pair, this version computes ${FRAME_FEATURES} (collect the pairs again)`);
   const fpath = join(dir, 'features.f32');
   if (!existsSync(fpath)) throw new UserError(`${dir}: features.f32 is missing`);

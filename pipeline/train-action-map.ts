@@ -28,6 +28,8 @@ export interface TrainActionMapConfig {
   pairs: string;
   /** The network; codebookSize is taken from the pairs. */
   model: Omit<ActionMapConfig, 'codebookSize'>;
+  /** Share of training rows whose action history is hidden (all zeros), so the map also works without one. */
+  historyDropout: number;
   epochs: number;
   batchSize: number;
   lr: number;
@@ -41,7 +43,8 @@ export interface TrainActionMapConfig {
 
 export const DEFAULT_TRAIN_ACTION_MAP_CONFIG: TrainActionMapConfig = {
   pairs: '',
-  model: { numActions: DEFAULT_ACTION_MAP_CONFIG.numActions, frameFeatures: true, hidden: [64, 64] },
+  model: { numActions: DEFAULT_ACTION_MAP_CONFIG.numActions, frameFeatures: true, history: DEFAULT_ACTION_MAP_CONFIG.history, hidden: [64, 64] },
+  historyDropout: 0.1,
   epochs: 30,
   batchSize: 256,
   lr: 3e-3,
@@ -96,13 +99,28 @@ export function scorePredictions(probs: Float32Array[], actions: readonly number
   };
 }
 
-/** Input rows (one-hot action + features when the map uses them) for the chosen pairs. */
-export function inputsOf(cfg: ActionMapConfig, p: Pick<ActionPairs, 'action' | 'features'>, idx: readonly number[]): Float32Array {
+/** The actions taken before pair i's action, oldest first (at most `history` of them). */
+export function previousActions(p: Pick<ActionPairs, 'episodes' | 'episode' | 'target'>, i: number, history: number): number[] {
+  const acts = p.episodes[p.episode[i]].actions;
+  const k = p.target[i] - 1; // the pair's own action is acts[k]
+  return acts.slice(Math.max(0, k - history), k);
+}
+
+/**
+ * Input rows for the chosen pairs, laid out as encodeInput does: one-hot action, previous actions,
+ * frame features. `hideHistory(r)` true leaves row r's history unknown (training's history dropout).
+ */
+export function inputsOf(cfg: ActionMapConfig, p: Pick<ActionPairs, 'action' | 'features' | 'episodes' | 'episode' | 'target'>, idx: readonly number[], hideHistory?: (row: number) => boolean): Float32Array {
   const n = inputSize(cfg);
   const x = new Float32Array(idx.length * n);
+  const featureAt = cfg.numActions * (1 + cfg.history);
   idx.forEach((i, r) => {
     x[r * n + p.action[i]] = 1;
-    if (cfg.frameFeatures) x.set(p.features.subarray(i * FRAME_FEATURES, (i + 1) * FRAME_FEATURES), r * n + cfg.numActions);
+    if (cfg.history > 0 && !hideHistory?.(r)) {
+      const prev = previousActions(p, i, cfg.history);
+      for (let j = 0; j < prev.length; j++) x[r * n + cfg.numActions * (1 + j) + prev[prev.length - 1 - j]] = 1;
+    }
+    if (cfg.frameFeatures) x.set(p.features.subarray(i * FRAME_FEATURES, (i + 1) * FRAME_FEATURES), r * n + featureAt);
   });
   return x;
 }
@@ -184,7 +202,7 @@ export async function trainActionMap(opts: TrainActionMapOptions): Promise<Train
   const cfg = opts.config;
   for (const [what, ok] of [
     ['epochs', Number.isInteger(cfg.epochs) && cfg.epochs > 0], ['batch size', Number.isInteger(cfg.batchSize) && cfg.batchSize > 0],
-    ['learning rate', cfg.lr > 0], ['temperature', cfg.temperature >= 0],
+    ['learning rate', cfg.lr > 0], ['temperature', cfg.temperature >= 0], ['history dropout', cfg.historyDropout >= 0 && cfg.historyDropout <= 1],
   ] as const) if (!ok) throw new UserError(`train-action-map: ${what} out of range`);
   const pairs = opts.pairs ?? readPairs(cfg.pairs);
   const backendInfo = await initBackend(cfg.backend, { log });
@@ -199,7 +217,7 @@ export async function trainActionMap(opts: TrainActionMapOptions): Promise<Train
   const valIdx = bySplit.val.length ? bySplit.val : bySplit.train;
   if (!bySplit.val.length) log('train-action-map: no val pairs; choosing the best epoch on the train pairs');
   const stats = pairStats(pairs);
-  log(`train-action-map: ${pairs.code.length} pairs (train ${bySplit.train.length}, val ${bySplit.val.length}, test ${bySplit.test.length}), ${pairs.codebookSize} codes, input ${inputSize(mcfg)} (${mcfg.frameFeatures ? 'action + frame features' : 'action alone'})`);
+  log(`train-action-map: ${pairs.code.length} pairs (train ${bySplit.train.length}, val ${bySplit.val.length}, test ${bySplit.test.length}), ${pairs.codebookSize} codes, input ${inputSize(mcfg)} (action${mcfg.history ? ` + ${mcfg.history} previous` : ''}${mcfg.frameFeatures ? ' + frame features' : ''})`);
   if (stats.tableAccuracy) log(`train-action-map: most frequent code per action (a table) scores ${pct(stats.tableAccuracy.accuracy)} on ${stats.tableAccuracy.split}`);
 
   const model = buildActionMapModel(mcfg, cfg.seed);
@@ -223,7 +241,7 @@ export async function trainActionMap(opts: TrainActionMapOptions): Promise<Train
       let lossSum = 0;
       for (let b = 0; b < order.length && !stopping; b += cfg.batchSize) {
         const idx = order.slice(b, b + cfg.batchSize);
-        const x = tf.tensor2d(inputsOf(mcfg, pairs, idx), [idx.length, nIn]);
+        const x = tf.tensor2d(inputsOf(mcfg, pairs, idx, () => rng.next() < cfg.historyDropout), [idx.length, nIn]);
         const y = tf.oneHot(tf.tensor1d(idx.map((i) => pairs.code[i]), 'int32'), mcfg.codebookSize);
         const loss = optimizer.minimize(() => tf.losses.softmaxCrossEntropy(y, model.apply(x) as tf.Tensor) as tf.Scalar, true)!;
         lossSum += loss.dataSync()[0] * idx.length;

@@ -10,6 +10,7 @@ interface Args {
   name?: string;
   out?: string;
   features: boolean;
+  history: number;
   hidden: number[];
   epochs: number;
   batch: number;
@@ -30,6 +31,7 @@ export const trainActionMapCommand: CommandModule<object, Args> = {
       .option('name', { type: 'string', describe: 'Run folder name: data/runs/train-action-map-NAME (default: a timestamp)' })
       .option('out', { type: 'string', describe: 'Also save the checkpoint here, e.g. checkpoints/action-map (default: only in the run folder)' })
       .option('features', { type: 'boolean', default: D.model.frameFeatures, describe: 'Give the map frame features (paddle, ball) besides the action; --no-features: the action alone' })
+      .option('history', { type: 'number', default: D.model.history, describe: 'Previous actions the map sees besides the current one (0 = none); the paddle lags its controller' })
       .option('hidden', { type: 'number', array: true, default: D.model.hidden, describe: 'Hidden layer widths' })
       .option('epochs', { type: 'number', default: D.epochs, describe: 'Passes over the train pairs' })
       .option('batch', { type: 'number', default: D.batchSize, describe: 'Pairs per step' })
@@ -43,6 +45,7 @@ export const trainActionMapCommand: CommandModule<object, Args> = {
       ['--batch', args.batch, Number.isInteger(args.batch) && args.batch > 0],
       ['--lr', args.lr, args.lr > 0],
       ['--temperature', args.temperature, args.temperature >= 0],
+      ['--history', args.history, Number.isInteger(args.history) && args.history >= 0 && args.history <= 32],
       ['--hidden', args.hidden.join(' '), args.hidden.every((h) => Number.isInteger(h) && h > 0)],
     ] as const) {
       if (!ok) throw new UserError(`${flag} ${v} is out of range (see --help)`);
@@ -53,7 +56,7 @@ export const trainActionMapCommand: CommandModule<object, Args> = {
       ...D,
       pairs,
       out: args.out ?? null,
-      model: { ...D.model, frameFeatures: args.features, hidden: args.hidden },
+      model: { ...D.model, frameFeatures: args.features, history: args.history, hidden: args.hidden },
       epochs: args.epochs,
       batchSize: args.batch,
       lr: args.lr,

@@ -64,7 +64,7 @@ describe('action map', () => {
   });
 
   it('learns a code that depends on the action and the screen to 100%', async () => {
-    const cfg: ActionMapConfig = { numActions: 4, codebookSize: 6, frameFeatures: true, hidden: [32, 32] };
+    const cfg: ActionMapConfig = { numActions: 4, codebookSize: 6, frameFeatures: true, history: 0, hidden: [32, 32] };
     const xs = [8, 8, 8, 20, 60, 100, 136, 136, 136];
     const rows: { a: number; ctx: Uint8Array[]; code: number }[] = [];
     for (const x of xs) for (const ball of [false, true]) for (let a = 0; a < 4; a++) {
@@ -99,8 +99,21 @@ describe('action map', () => {
     tf.dispose([x, y]);
   });
 
+  it('lays out the input: action, previous actions (most recent first, unknown = zeros), features', () => {
+    const cfg: ActionMapConfig = { numActions: 4, codebookSize: 3, frameFeatures: true, history: 2, hidden: [] };
+    expect(inputSize(cfg)).toBe(4 * 3 + FRAME_FEATURES);
+    const out = new Float32Array(inputSize(cfg));
+    encodeInput(cfg, RIGHT, [scene(40)], out, 0, [FIRE, LEFT, NOOP]);
+    expect(Array.from(out.subarray(0, 12))).toEqual([0, 0, 1, 0, /* last */ 1, 0, 0, 0, /* before */ 0, 0, 0, 1]);
+    expect(Array.from(out.subarray(12))).toEqual(Array.from(frameFeatures([scene(40)])));
+    encodeInput(cfg, LEFT, [scene(40)], out, 0, [2]);
+    expect(Array.from(out.subarray(0, 12))).toEqual([0, 0, 0, 1, 0, 0, 1, 0, 0, 0, 0, 0]);
+    encodeInput(cfg, LEFT, [scene(40)], out, 0);
+    expect(Array.from(out.subarray(4, 12))).toEqual([0, 0, 0, 0, 0, 0, 0, 0]);
+  });
+
   it('an action-only map answers from its table and rejects bad actions', () => {
-    const cfg: ActionMapConfig = { numActions: 4, codebookSize: 3, frameFeatures: false, hidden: [] };
+    const cfg: ActionMapConfig = { numActions: 4, codebookSize: 3, frameFeatures: false, history: 0, hidden: [] };
     const map = new ActionMap(cfg, buildActionMapModel(cfg, 1));
     const p = map.codeProbabilities(2);
     expect(p.length).toBe(3);

@@ -73,6 +73,7 @@ describe('collect-pairs', () => {
     expect(hist).toEqual([0, 1, 2, 3].map((a) => p.action.filter((x) => x === a).length));
     expect(s.codeByAction.flat().reduce((x, y) => x + y, 0)).toBe(20);
     expect(s.codeByAction[2][p.code[p.action.indexOf(2)]]).toBeGreaterThan(0);
+    expect(p.episodes[1].actions).toEqual(ds.episodes[1].actions.map((a) => actionIndex(a, '')));
     expect(formatPairStats(s)).toMatch(/20 pairs \(train 10, val 5, test 5\)/);
     expect(s.tableAccuracy?.split).toBe('test');
   });

@@ -17,26 +17,33 @@ import { drawScene } from './breakout-frames';
 
 const NOOP = 0, FIRE = 1, RIGHT = 2, LEFT = 3;
 
-/** Pairs from 10 synthetic episodes (8 train, 1 val, 1 test): LEFT/RIGHT into a wall and FIRE with the ball in play give NOOP's code. */
+/**
+ * Pairs from 10 synthetic episodes (8 train, 1 val, 1 test). The code follows the action, except:
+ * LEFT/RIGHT into a wall and FIRE with the ball in play give NOOP's code (the screen tells), and
+ * RIGHT right after LEFT gives code 4 (only the previous action tells).
+ */
 function syntheticPairs(): ActionPairs & { contexts: Uint8Array[][] } {
   let s = 99;
   const rand = () => ((s = (s * 1103515245 + 12345) >>> 0) >>> 8) / 16777216;
   const splits = ['train', 'train', 'train', 'train', 'train', 'train', 'train', 'train', 'val', 'test'] as const;
+  const actions = splits.map(() => Array.from({ length: 60 }, () => Math.floor(rand() * 4)));
   const p: ActionPairs & { contexts: Uint8Array[][] } = {
     codebookSize: 6, contextFrames: 1,
-    episodes: splits.map((split, e) => ({ id: `syn/${e}`, source: 'synthetic', split, frames: 41 })),
-    episode: [], target: [], action: [], code: [], features: new Float32Array(10 * 40 * FRAME_FEATURES), contexts: [],
+    episodes: splits.map((split, e) => ({ id: `syn/${e}`, source: 'synthetic', split, frames: 61, actions: actions[e] })),
+    episode: [], target: [], action: [], code: [], features: new Float32Array(10 * 60 * FRAME_FEATURES), contexts: [],
   };
   // A few screens, rendered once: paddle at the left wall, the middle, the right wall; ball or not.
   const xs = [8, 40, 72, 104, 136];
   const screens = xs.map((x) => [false, true].map((ball) => rgbToClasses(drawScene({ paddleX: x, ball: ball ? { x: 60, y: 140 } : undefined }))));
   for (let e = 0; e < 10; e++) {
-    for (let t = 1; t <= 40; t++) {
+    for (let t = 1; t <= 60; t++) {
       const xi = rand() < 0.4 ? (rand() < 0.5 ? 0 : 4) : 1 + Math.floor(rand() * 3);
       const ball = rand() < 0.5;
-      const a = Math.floor(rand() * 4);
+      const a = actions[e][t - 1];
+      const prev = t >= 2 ? actions[e][t - 2] : -1;
       let code = a;
       if ((a === LEFT && xi === 0) || (a === RIGHT && xi === 4) || (a === FIRE && ball)) code = NOOP;
+      else if (a === RIGHT && prev === LEFT) code = 4;
       const ctx = [screens[xi][ball ? 1 : 0]];
       const i = p.code.length;
       p.episode.push(e); p.target.push(t); p.action.push(a); p.code.push(code); p.contexts.push(ctx);
@@ -68,17 +75,20 @@ describe('train-action-map', () => {
     expect(meta.width).toBeGreaterThan(300);
   });
 
-  it('reaches 100% on held-out pairs with frame features; the action alone cannot', { timeout: 300_000 }, async () => {
+  it('reaches 100% on held-out pairs with frame features and the previous action; less without either', { timeout: 300_000 }, async () => {
     const pairs = syntheticPairs();
     const root = mkdtempSync(join(tmpdir(), 'train-action-map-'));
     const out = join(root, 'shipped');
     const base = { ...DEFAULT_TRAIN_ACTION_MAP_CONFIG, epochs: 60, batchSize: 64, lr: 0.01, backend: 'cpu' as const };
-    const withFeatures = await trainActionMap({ config: { ...base, out, model: { ...base.model, hidden: [32, 32] } }, pairs, name: 'f', root, log: () => {} });
+    const full = { ...base.model, history: 2, hidden: [32, 32] };
+    const withFeatures = await trainActionMap({ config: { ...base, out, model: full }, pairs, name: 'f', root, log: () => {} });
     expect(withFeatures.scores.test!.accuracy).toBe(1);
     expect(withFeatures.scores.val!.accuracy).toBe(1);
     expect(withFeatures.scores.test!.perAction.every((v) => v === 1)).toBe(true);
-    const actionOnly = await trainActionMap({ config: { ...base, model: { ...base.model, frameFeatures: false, hidden: [16] } }, pairs, name: 'a', root, log: () => {} });
-    expect(actionOnly.scores.test!.accuracy).toBeLessThan(0.9);
+    const noHistory = await trainActionMap({ config: { ...base, model: { ...full, history: 0 } }, pairs, name: 'h', root, log: () => {} });
+    expect(noHistory.scores.test!.accuracy).toBeLessThan(0.97);
+    const actionOnly = await trainActionMap({ config: { ...base, model: { ...full, frameFeatures: false, history: 0, hidden: [16] } }, pairs, name: 'a', root, log: () => {} });
+    expect(actionOnly.scores.test!.accuracy).toBeLessThan(noHistory.scores.test!.accuracy);
 
     // Run folder artifacts and the shipped checkpoint.
     for (const f of ['confusion.png', 'curves.png', 'summary.json', 'metrics.jsonl', 'config.json', 'checkpoint/model.json', 'checkpoint/checkpoint.json']) {
@@ -97,7 +107,8 @@ describe('train-action-map', () => {
     const map = await loadActionMap(out);
     let right = 0;
     pairs.code.forEach((c, i) => {
-      const p = Array.from(map.codeProbabilities(pairs.action[i], pairs.contexts[i]));
+      const prev = i > 0 && pairs.episode[i - 1] === pairs.episode[i] ? [pairs.action[i - 1]] : [];
+      const p = Array.from(map.codeProbabilities(pairs.action[i], pairs.contexts[i], prev));
       if (p.indexOf(Math.max(...p)) === c) right++;
     });
     expect(right).toBe(pairs.code.length);
