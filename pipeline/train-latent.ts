@@ -297,7 +297,22 @@ export async function trainLatent(opts: TrainLatentOptions): Promise<TrainLatent
   const recent: Record<string, number[]> = {};
   const push = (k: string, v: number) => { (recent[k] ??= []).push(v); };
   const codesSeen: number[] = [];
-  const reservoir: Float32Array[] = [];
+
+  /** End of the continuous warm-up: the codebook starts at k-means centres of fresh encoder outputs (earlier outputs have drifted). */
+  const startCodebook = (): void => {
+    const parts: Float32Array[] = [];
+    for (let i = 0; i < Math.max(1, Math.ceil((32 * mcfg.codebookSize) / cfg.batchSize)); i++) {
+      const b = toTensors(packBatchOf(ds, Array.from({ length: cfg.batchSize }, () => train[rng.int(train.length)]), mcfg, cfg.dynamicWeight), mcfg);
+      parts.push(tf.tidy(() => model.encodeContinuous(b.older, b.last, b.next).dataSync() as Float32Array));
+      disposeBatch(b);
+    }
+    const all = new Float32Array(parts.reduce((a, r) => a + r.length, 0));
+    let off = 0;
+    for (const r of parts) { all.set(r, off); off += r.length; }
+    const km = kmeans(all, mcfg.codeDim, mcfg.codebookSize, 20, () => rng.next());
+    ema.reinit(km.centres, km.counts);
+    log(`step ${state.step + 1}: codebook set to k-means centres of ${all.length / mcfg.codeDim} encoder outputs (sizes ${km.counts.join(' ')})`);
+  };
 
   try {
     while (state.step < cfg.steps && !stopping) {
@@ -329,16 +344,7 @@ export async function trainLatent(opts: TrainLatentOptions): Promise<TrainLatent
       disposeBatch(t);
       let restarted: number[] = [];
       if (warm) {
-        reservoir.push(zData.slice());
-        if (reservoir.length > 64) reservoir.shift();
-        if (state.step + 1 === cfg.continuousWarmupSteps) {
-          const all = new Float32Array(reservoir.reduce((a, r) => a + r.length, 0));
-          let off = 0;
-          for (const r of reservoir) { all.set(r, off); off += r.length; }
-          const km = kmeans(all, mcfg.codeDim, mcfg.codebookSize, 20, () => rng.next());
-          ema.reinit(km.centres, km.counts);
-          log(`step ${state.step + 1}: codebook set to k-means centres of ${all.length / mcfg.codeDim} encoder outputs (sizes ${km.counts.join(' ')})`);
-        }
+        if (state.step + 1 === cfg.continuousWarmupSteps) startCodebook();
       } else {
         ema.update(zData, codes);
         if ((state.step + 1) % cfg.restartEvery === 0 && state.step < cfg.restartUntil * cfg.steps) restarted = ema.restartDead(zData, codes, () => rng.next());
