@@ -230,6 +230,11 @@ interface TrainState {
 
 export async function trainLatent(opts: TrainLatentOptions): Promise<TrainLatentResult> {
   const log = opts.log ?? ((l: string) => console.log(l));
+  // Check the inputs before a run folder is made, so bad input leaves nothing behind.
+  if (!opts.dataset && !opts.resume) {
+    for (const d of opts.config.data) if (!existsSync(d)) throw new UserError(`--data ${d}: no such recording folder or episode (record one with npm run stage:record)`);
+  }
+  if (opts.resume && !existsSync(join(opts.resume, 'config.json'))) throw new UserError(`--resume ${opts.resume}: not a train-latent run folder`);
   const run: Run<TrainLatentConfig & { backendInfo?: unknown }> = opts.resume
     ? await openRun(opts.resume, { wandb: opts.wandb })
     : await createRun({ stage: 'train-latent', name: opts.name, root: opts.root, config: opts.config, wandb: opts.wandb });
