@@ -222,10 +222,11 @@ export interface PlayNeuralResult {
 
 /** The status line (pure, for tests). */
 export function statusLine(s: { step: number; action: number; latencyMs: number; fps: number; twin?: TwinScores; paused?: boolean }): string {
+  // Side by side the title goes (the pictures are labelled): the line must fit 80 columns.
   const parts = [
-    'NEURAL BREAKOUT',
+    ...(s.twin ? [] : ['NEURAL BREAKOUT']),
     `step ${s.step}`,
-    `action ${ACTION_NAMES[s.action] ?? '?'}`,
+    (ACTION_NAMES[s.action] ?? '?').padEnd(5),
     `model ${s.latencyMs.toFixed(1)} ms`,
     `${s.fps} fps`,
   ];

@@ -202,11 +202,14 @@ describe('player helpers', () => {
     expect(neuralActionForKeys(true, true, false)).toBe(0);
     const line = statusLine({ step: 12, action: 3, latencyMs: 9.87, fps: 15, twin: { psnr: 31.25, dynamicAccuracy: 0.5 } });
     expect(line).toContain('step 12');
-    expect(line).toContain('action LEFT');
+    expect(line).toContain('  LEFT ');
     expect(line).toContain('model 9.9 ms');
     expect(line).toContain('15 fps');
     expect(line).toContain('PSNR 31.3 dB');
     expect(line).toContain('dyn-acc 0.50');
+    // Fits an 80-column terminal even with large figures.
+    expect(statusLine({ step: 123456, action: 2, latencyMs: 123.4, fps: 15, twin: { psnr: 60, dynamicAccuracy: 1 }, paused: true }).length).toBeLessThanOrEqual(80);
+    expect(statusLine({ step: 123456, action: 2, latencyMs: 123.4, fps: 15, paused: true }).length).toBeLessThanOrEqual(80);
   });
 
   it('headless policies start with FIRE and are reproducible', () => {
