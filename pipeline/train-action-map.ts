@@ -1,11 +1,12 @@
-// Stage 4b: train the action map, a small MLP from the real action (one-hot, plus optional frame
-// features) to the latent code the encoder named (pairs from pipeline/collect-pairs.ts).
+// Stage 4b: train the action map, a small MLP from the real action (one-hot, plus optional previous
+// actions and frame features) to the latent code the encoder named (pipeline/collect-pairs.ts pairs).
 // One readable loop; every hyperparameter in TrainActionMapConfig below.
 //
 // Per epoch: shuffle the train pairs, Adam on softmax cross-entropy in minibatches; then score the
-// val split and keep the best weights. At the end: accuracy per split and per action, the expected
-// accuracy when codes are sampled at --temperature, a confusion-matrix PNG (action x code, true code x
-// predicted code), and the checkpoint (TensorFlow.js model.json + weights, checkpoint.json).
+// val split and keep the weights with the lowest val cross-entropy. At the end: accuracy per split
+// and per action, the expected accuracy when codes are sampled at --temperature, a confusion-matrix
+// PNG (action x code, true code x predicted code), and the checkpoint (TensorFlow.js model.json +
+// weights, checkpoint.json).
 import * as tf from '@tensorflow/tfjs';
 import sharp from 'sharp';
 import {
@@ -256,7 +257,8 @@ export async function trainActionMap(opts: TrainActionMapOptions): Promise<Train
       curves['val CE'].push([epoch, val.crossEntropy]);
       curves['val acc'].push([epoch, val.accuracy]);
       say(`epoch ${epoch}: train loss ${trainLoss.toFixed(4)}, val accuracy ${pct(val.accuracy)}, val CE ${val.crossEntropy.toFixed(4)}`);
-      if (!best || val.accuracy > best.accuracy || (val.accuracy === best.accuracy && val.crossEntropy < best.ce)) {
+      // Best by validation cross-entropy: smoother than accuracy on a small val split.
+      if (!best || val.crossEntropy < best.ce) {
         best?.weights.forEach((w) => w.dispose());
         best = { epoch, accuracy: val.accuracy, ce: val.crossEntropy, weights: model.getWeights().map((w) => w.clone()) };
       }
@@ -268,7 +270,7 @@ export async function trainActionMap(opts: TrainActionMapOptions): Promise<Train
   if (!best) throw new UserError('train-action-map: stopped before the first epoch ended; nothing saved');
   model.setWeights(best.weights);
   best.weights.forEach((w) => w.dispose());
-  log(`train-action-map: best epoch ${best.epoch} (val accuracy ${pct(best.accuracy)})`);
+  log(`train-action-map: best epoch ${best.epoch} (val cross-entropy ${best.ce.toFixed(4)}, accuracy ${pct(best.accuracy)})`);
 
   const scores: Partial<Record<Split, SplitScores>> = {};
   for (const split of ['train', 'val', 'test'] as const) if (bySplit[split].length) scores[split] = scoreSplit(map, pairs, bySplit[split], cfg.temperature);
