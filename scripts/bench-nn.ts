@@ -8,9 +8,10 @@ import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { initBackend, type BackendPreference } from '../models/backend';
 import { referenceNets, type BenchNetSpec } from '../models/reference-nets';
+import { latentActionBenchSpec } from '../models/latent-action';
 
 /** Every network the benchmark knows; project networks are appended here. */
-const NETWORKS: BenchNetSpec[] = [...referenceNets];
+const NETWORKS: BenchNetSpec[] = [...referenceNets, latentActionBenchSpec()];
 
 /** PyTorch CPU on this kind of machine (../shared/peer-bench.md), ms. */
 const PYTORCH_MS: Record<string, number> = {

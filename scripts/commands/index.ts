@@ -1,11 +1,12 @@
 // Every CLI subcommand, in the order `--help` lists them. Add one line per new command module.
 import type { CommandModule } from 'yargs';
-import { pipelineCommand } from './pipeline';
-import { playWebCommand } from './play-web';
 import { checkTraceCommand } from './check-trace';
+import { exportGifCommand } from './export-gif';
 import { makeStartFramesCommand } from './make-start-frames';
 import { playCommand } from './play';
-import { exportGifCommand } from './export-gif';
+import { playWebCommand } from './play-web';
+import { pipelineCommand } from './pipeline';
+import { playRealCommand } from './play-real';
 import { recordCommand } from './record';
 import { evalDqnCommand } from './eval-dqn';
 import { trainDqnCommand } from './train-dqn';
@@ -13,7 +14,6 @@ import { trainLatentCommand } from './train-latent';
 import { evalWorldModelCommand } from './eval-world-model';
 import { collectPairsCommand } from './collect-pairs';
 import { trainActionMapCommand } from './train-action-map';
-import { playRealCommand } from './play-real';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 export const commands: CommandModule<any, any>[] = [
@@ -28,7 +28,7 @@ export const commands: CommandModule<any, any>[] = [
   trainActionMapCommand,
   playRealCommand,
   playCommand,
-  makeStartFramesCommand,
   playWebCommand,
+  makeStartFramesCommand,
   pipelineCommand,
 ];
