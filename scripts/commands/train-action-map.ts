@@ -24,13 +24,13 @@ const D = DEFAULT_TRAIN_ACTION_MAP_CONFIG;
 
 export const trainActionMapCommand: CommandModule<object, Args> = {
   command: 'train-action-map',
-  describe: 'Train the action map: an MLP from the real action (and frame features) to the latent code',
+  describe: 'Train the action map: an MLP from the real action (+ previous actions, frame features) to the latent code',
   builder: (yargs) =>
     yargs
       .option('pairs', { type: 'string', describe: 'A collect-pairs run folder (default: the newest data/runs/collect-pairs-*)' })
       .option('name', { type: 'string', describe: 'Run folder name: data/runs/train-action-map-NAME (default: a timestamp)' })
       .option('out', { type: 'string', describe: 'Also save the checkpoint here, e.g. checkpoints/action-map (default: only in the run folder)' })
-      .option('features', { type: 'boolean', default: D.model.frameFeatures, describe: 'Give the map frame features (paddle, ball) besides the action; --no-features: the action alone' })
+      .option('features', { type: 'boolean', default: D.model.frameFeatures, describe: 'Give the map frame features (paddle, ball) of the current frames; --no-features: actions only' })
       .option('history', { type: 'number', default: D.model.history, describe: 'Previous actions the map sees besides the current one (0 = none); the paddle lags its controller' })
       .option('hidden', { type: 'number', array: true, default: D.model.hidden, describe: 'Hidden layer widths' })
       .option('epochs', { type: 'number', default: D.epochs, describe: 'Passes over the train pairs' })
