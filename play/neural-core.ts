@@ -21,12 +21,16 @@ export const LEFT = 3;
 
 /**
  * From a real action to a distribution over latent codes (the action map of stage 4).
- * `context` holds the current class frames (oldest first) for maps that also look at the screen.
+ * `context` holds the current class frames (oldest first) for maps that also look at the screen;
+ * `previous` the actions taken since the episode started (oldest first; empty right after a reset).
  */
 export interface CodeMap {
   readonly codebookSize: number;
-  codeProbabilities(action: number, context: readonly Uint8Array[]): ArrayLike<number>;
+  codeProbabilities(action: number, context: readonly Uint8Array[], previous?: ArrayLike<number> | null): ArrayLike<number>;
 }
+
+/** Actions remembered for maps that look at the action history (more than any map uses). */
+const HISTORY = 16;
 
 /** A fixed table action -> code probabilities (a deterministic stand-in, or a table fitted to code counts). */
 export class TableCodeMap implements CodeMap {
@@ -124,6 +128,8 @@ export class NeuralGame {
   /** Class frames of the context, oldest first (K of them). */
   private context: Uint8Array[] = [];
   private stepCount = 0;
+  /** Actions since the reset, oldest first (at most HISTORY). */
+  private history: number[] = [];
   private startName = '';
   private rgb = new Uint8Array(FRAME_PIXELS * 3);
   private readonly fast: FastDecoder | null;
@@ -189,6 +195,7 @@ export class NeuralGame {
     this.fast?.reset(this.context);
     this.rgb.set(start.frames[start.frames.length - 1]);
     this.stepCount = 0;
+    this.history = [];
     this.startName = start.name;
     return { observation: this.rgb.slice(), info: { step: 0, code: -1, latencyMs: 0, start: start.name } };
   }
@@ -196,7 +203,7 @@ export class NeuralGame {
   /** The code this action maps to now (without stepping). */
   codeFor(action: number): number {
     this.checkAction(action);
-    return chooseCode(this.codeMap.codeProbabilities(action, this.context), this.temperature, () => this.rng.next());
+    return chooseCode(this.codeMap.codeProbabilities(action, this.context, this.history), this.temperature, () => this.rng.next());
   }
 
   step(action: number): NeuralStepResult {
@@ -205,6 +212,8 @@ export class NeuralGame {
     const code = this.codeFor(action);
     const next = this.predict(code);
     this.push(next);
+    this.history.push(action);
+    if (this.history.length > HISTORY) this.history.shift();
     classesToRgb(next, this.rgb);
     this.stepCount++;
     const latencyMs = now() - t0;

@@ -134,6 +134,25 @@ describe('NeuralGame', () => {
     game.dispose();
   });
 
+  it('gives the action map the actions taken since the reset, oldest first', () => {
+    const seen: number[][] = [];
+    const map = {
+      codebookSize: SMALL.codebookSize,
+      codeProbabilities: (action: number, _ctx: readonly Uint8Array[], previous?: ArrayLike<number> | null) => {
+        seen.push(Array.from(previous ?? []));
+        return identityTable(SMALL.codebookSize)[action];
+      },
+    };
+    const game = new NeuralGame(smallModel(), map, starts);
+    game.reset({ start: 0 });
+    for (const a of [2, 3, 1, 0]) game.step(a);
+    expect(seen).toEqual([[], [2], [2, 3], [2, 3, 1]]);
+    game.reset({ start: 0 });
+    game.step(3);
+    expect(seen[4]).toEqual([]);
+    game.dispose();
+  });
+
   it('is deterministic at temperature 0 and reproducible from a seed when sampling', () => {
     const model = smallModel();
     const soft = Array.from({ length: 4 }, () => Array.from({ length: SMALL.codebookSize }, (_, k) => 1 + k));
