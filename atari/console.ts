@@ -52,6 +52,9 @@ export class Console implements Bus, TiaHost, RiotHost {
   inpt5 = 1;
 
   readonly cart: Cartridge;
+  /** 2K/4K cartridges (no bank switching): the ROM read directly, `romMask` its address bits; 0 otherwise. */
+  private readonly rom: Uint8Array;
+  private readonly romMask: number;
   readonly riot: Riot;
   readonly tia: Tia;
   readonly cpu: Cpu;
@@ -60,12 +63,16 @@ export class Console implements Bus, TiaHost, RiotHost {
 
   constructor(rom: Uint8Array, systemSeed = DEFAULT_SYSTEM_SEED) {
     this.cart = new Cartridge(rom);
+    const plain = this.cart.kind === '2K' || this.cart.kind === '4K';
+    this.rom = this.cart.image;
+    this.romMask = plain ? this.cart.image.length - 1 : 0;
     this.systemRng = new Mt19937(systemSeed);
     this.riot = new Riot(this);
     for (let i = 0; i < 128; i++) this.riot.ram[i] = this.systemRng.next() & 0xff;
     this.riot.reset(this.timerStart());
     this.tia = new Tia(this);
     this.cpu = new Cpu(this);
+    if (plain) this.cpu.attachRom(this.rom, this.romMask);
   }
 
   private timerStart(): number {
@@ -92,7 +99,7 @@ export class Console implements Bus, TiaHost, RiotHost {
   read(address: number): number {
     const a = address & 0x1fff;
     let v: number;
-    if (a & 0x1000) v = this.cart.read(a);
+    if (a & 0x1000) v = this.romMask !== 0 ? this.rom[a & this.romMask] : this.cart.read(a);
     else if (a & 0x80) v = a & 0x200 ? this.riot.read(a) : this.riot.ram[a & 0x7f];
     else v = this.tia.read(a);
     this.dataBus = v;
@@ -118,12 +125,20 @@ export class Console implements Bus, TiaHost, RiotHost {
     const cpu = this.cpu;
     tia.beginUpdate();
     this.stopRequested = false;
+    this.runInstructions(cpu);
+    tia.endUpdate();
+    return !tia.partialFrame;
+  }
+
+  /**
+   * The instruction loop, in a method of its own: inlined into runFrame it made V8 deoptimize
+   * runFrame again and again (the hot loop's optimized code kept meeting new object shapes).
+   */
+  private runInstructions(cpu: Cpu): void {
     for (let n = MAX_INSTRUCTIONS_PER_FRAME; n > 0 && !this.stopRequested; n--) {
       if (cpu.jammed) break;
       cpu.step();
     }
-    tia.endUpdate();
-    return !tia.partialFrame;
   }
 
   /** The last completed frame: 210 x 160 TIA colour values. A view; do not modify. */

@@ -61,6 +61,12 @@ for (let t = 0; t < 256; t++) {
   BIN_TO_BCD[t] = (((t % 100) / 10) << 4) | t % 10;
 }
 
+/** A bus that keeps the last data byte and access direction (the Console): what `fetch` updates. */
+interface LatchingBus extends Bus {
+  dataBus: number;
+  lastAccessWasRead: boolean;
+}
+
 export class Cpu {
   a = 0;
   x = 0;
@@ -78,7 +84,33 @@ export class Cpu {
   private iFlag = 0;
   private isJammed = false;
 
+  // Program bytes of a cartridge without bank switching, read here rather than through the bus.
+  private rom: Uint8Array = new Uint8Array(0);
+  /** Address bits of `rom`; 0 when no ROM is attached (every fetch goes through the bus). */
+  private romMask = 0;
+
   constructor(private readonly bus: Bus) {}
+
+  /**
+   * Lets instruction and operand fetches from $1000-$1FFF read `rom` directly (2K/4K cartridges,
+   * where a read has no side effect), setting the bus's data latch as a bus read would.
+   */
+  attachRom(rom: Uint8Array, mask: number): void {
+    this.rom = rom;
+    this.romMask = mask;
+  }
+
+  /** A program byte: straight from the attached ROM when the address is in it, else a bus read. */
+  private fetch(address: number): number {
+    if ((address & 0x1000) !== 0 && this.romMask !== 0) {
+      const v = this.rom[address & this.romMask];
+      const bus = this.bus as LatchingBus;
+      bus.dataBus = v;
+      bus.lastAccessWasRead = true;
+      return v;
+    }
+    return this.bus.read(address);
+  }
 
   /** Hardware reset: A = X = Y = 0, SP = $FF, flags N V D I Z C clear, PC from the vector at $FFFC. */
   reset(): void {
@@ -138,7 +170,7 @@ export class Cpu {
       bus.cycles += JAMMED_STEP_CYCLES;
       return;
     }
-    const op = bus.read(this.pc);
+    const op = this.fetch(this.pc);
     this.pc = (this.pc + 1) & 0xffff;
     bus.cycles += CYCLES[op];
 
@@ -337,7 +369,7 @@ export class Cpu {
         bus.read(0x100 | this.sp); // Stella's stack read before the pushes
         this.push(this.pc >> 8);
         this.push(this.pc & 0xff);
-        this.pc = lo | (bus.read(this.pc) << 8);
+        this.pc = lo | (this.fetch(this.pc) << 8);
         break;
       }
       case 0x60: {
@@ -497,13 +529,13 @@ export class Cpu {
   // ---------------------------------------------------------------- addressing (return addresses)
 
   private imm(): number {
-    const v = this.bus.read(this.pc);
+    const v = this.fetch(this.pc);
     this.pc = (this.pc + 1) & 0xffff;
     return v;
   }
 
   private zp(): number {
-    const v = this.bus.read(this.pc);
+    const v = this.fetch(this.pc);
     this.pc = (this.pc + 1) & 0xffff;
     return v;
   }
@@ -518,8 +550,7 @@ export class Cpu {
 
   private abs(): number {
     const pc = this.pc;
-    const bus = this.bus;
-    const ad = bus.read(pc) | (bus.read((pc + 1) & 0xffff) << 8);
+    const ad = this.fetch(pc) | (this.fetch((pc + 1) & 0xffff) << 8);
     this.pc = (pc + 2) & 0xffff;
     return ad;
   }
@@ -611,7 +642,7 @@ export class Cpu {
   }
 
   private branch(taken: boolean): void {
-    const off = this.bus.read(this.pc);
+    const off = this.fetch(this.pc);
     const pc = (this.pc + 1) & 0xffff;
     if (taken) {
       const target = (pc + ((off ^ 0x80) - 0x80)) & 0xffff;

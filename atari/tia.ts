@@ -230,6 +230,9 @@ const POKE_DELAY = new Int8Array([
   0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
 ]);
 const PF_DELAY = [4, 5, 2, 3];
+/** PF_DELAY by colour clock within the line (0..227): the delay of the CPU cycle that clock is in. */
+const PF_DELAY_AT_CLOCK = new Uint8Array(228);
+for (let h = 0; h < 228; h++) PF_DELAY_AT_CLOCK[h] = PF_DELAY[Math.trunc(h / 3) & 3];
 /** Registers whose write may change what is drawn (or end the frame), so the picture is brought up to date first. */
 const DRAWS_BEFORE_WRITE = new Uint8Array(64).fill(1);
 for (const a of [0x02, 0x03, 0x15, 0x16, 0x17, 0x18, 0x19, 0x1a, 0x20, 0x21, 0x23, 0x24, 0x2b]) DRAWS_BEFORE_WRITE[a] = 0;
@@ -805,7 +808,10 @@ export class Tia {
     const addr = address & 0x3f;
     const clock = host.cycles * 3;
     let delay = POKE_DELAY[addr];
-    if (delay === -1) delay = PF_DELAY[(((clock - this.clockWhenFrameStarted) % 228) / 3) & 3];
+    if (delay === -1) {
+      const h = (clock - this.clockWhenFrameStarted) % 228;
+      delay = h >= 0 ? PF_DELAY_AT_CLOCK[h] : PF_DELAY[(h / 3) & 3];
+    }
     // Writes that cannot change the picture (WSYNC, RSYNC, audio, HMxx except HMM0, HMCLR) need
     // not draw up to their clock first: the same pixels get drawn by the next update.
     if (DRAWS_BEFORE_WRITE[addr]) this.updateFrame(clock + delay);
