@@ -33,6 +33,8 @@ export interface TiaHost {
 }
 
 const HBLANK = 68;
+/** Whether 32-bit words hold their bytes low first (the word-at-a-time drawing assumes so). */
+const LITTLE_ENDIAN = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
 /** First scanline shown and number of lines shown (ALE's NTSC window). */
 export const FRAME_Y_START = 34;
 export const FRAME_HEIGHT = 210;
@@ -496,7 +498,8 @@ export class Tia {
     // Keep the scanline grid running: the new frame starts at the start of the current line.
     const clocks = ((this.host.cycles * 3 - this.clockWhenFrameStarted) >>> 0) % 228;
     this.host.resetCycles();
-    this.clockWhenFrameStarted = -clocks;
+    // `| 0`: -0 (when clocks is 0) would turn the field into a double, and every `% 228` on it into a slow float modulo.
+    this.clockWhenFrameStarted = -clocks | 0;
     this.clockStartDisplay = this.clockWhenFrameStarted + 228 * FRAME_Y_START;
     this.clockStopDisplay = this.clockStartDisplay + 228 * FRAME_HEIGHT;
     this.clockAtLastUpdate = this.clockStartDisplay;
@@ -637,6 +640,8 @@ export class Tia {
     const pfps = this.pfPriorityAndScore;
     const grp0 = this.currentGRP0;
     const grp1 = this.currentGRP1;
+    const grp0x4 = Math.imul(grp0, 0x01010101);
+    const grp1x4 = Math.imul(grp1, 0x01010101);
     // Mask rows; objects that are off read an all-zero row.
     const p0 = grp0 !== 0 ? this.p0Mask : PLAYER_NONE;
     const p1 = grp1 !== 0 ? this.p1Mask : PLAYER_NONE;
@@ -705,21 +710,40 @@ export class Tia {
       const inM1 = (((hi ? m1Hi : m1Lo) >>> sh) & 1) !== 0;
       const inBl = (((hi ? blHi : blLo) >>> sh) & 1) !== 0;
       const half = hpos < 80 ? 0 : 256;
-      if (n === 4 && !inP0 && !inP1) {
-        // Missiles and ball covering the whole block (or absent): one colour for its 4 pixels.
-        const w = (hpos + 0) >> 2;
-        const fullM0 = !inM0 || MISSILE_MASK32[(m0 >> 2) + w] === 0x01010101;
-        const fullM1 = !inM1 || MISSILE_MASK32[(m1 >> 2) + w] === 0x01010101;
-        const fullBl = !inBl || BALL_MASK32[(bl >> 2) + w] === 0x01010101;
-        if (fullM0 && fullM1 && fullBl) {
-          const e =
-            ((pf & PF_MASK[pfMask + hpos]) !== 0 ? PF_BIT : 0) | (inM0 ? M0_BIT : 0) | (inM1 ? M1_BIT : 0) | (inBl ? BL_BIT : 0);
-          collision |= COLLISIONS[e];
-          fb32[fp >> 2] = Math.imul(colors[PRIORITY[half + (e | pfps)]], 0x01010101);
-          fp += 4;
-          hpos += 4;
-          continue;
+      if (n === 4 && LITTLE_ENDIAN) {
+        // A whole block at once: one byte of object bits per pixel in a 32-bit word (pixel k in
+        // byte k). Missile and ball mask bytes are 0/1, shifted onto their bit; a player's byte is
+        // nonzero where its graphics bit shows, turned into 0x80 per byte without carries between bytes.
+        const w = hpos >> 2;
+        let e4 = (pf & PF_MASK[pfMask + hpos]) !== 0 ? PF_BIT * 0x01010101 : 0;
+        if (inBl) e4 |= BALL_MASK32[(bl >> 2) + w] << 4;
+        if (inM0) e4 |= MISSILE_MASK32[(m0 >> 2) + w] << 1;
+        if (inM1) e4 |= MISSILE_MASK32[(m1 >> 2) + w] << 3;
+        if (inP0) {
+          const t = PLAYER_MASK32[(p0 >> 2) + w] & grp0x4;
+          e4 |= ((((t & 0x7f7f7f7f) + 0x7f7f7f7f) | t) & 0x80808080) >>> 7;
         }
+        if (inP1) {
+          const t = PLAYER_MASK32[(p1 >> 2) + w] & grp1x4;
+          e4 |= ((((t & 0x7f7f7f7f) + 0x7f7f7f7f) | t) & 0x80808080) >>> 5;
+        }
+        const e0 = e4 & 0xff;
+        if (e4 === Math.imul(e0, 0x01010101)) {
+          collision |= COLLISIONS[e0];
+          fb32[fp >> 2] = Math.imul(colors[PRIORITY[half + (e0 | pfps)]], 0x01010101);
+        } else {
+          const e1 = (e4 >>> 8) & 0xff;
+          const e2 = (e4 >>> 16) & 0xff;
+          const e3 = e4 >>> 24;
+          collision |= COLLISIONS[e0] | COLLISIONS[e1] | COLLISIONS[e2] | COLLISIONS[e3];
+          fb[fp] = colors[PRIORITY[half + (e0 | pfps)]];
+          fb[fp + 1] = colors[PRIORITY[half + (e1 | pfps)]];
+          fb[fp + 2] = colors[PRIORITY[half + (e2 | pfps)]];
+          fb[fp + 3] = colors[PRIORITY[half + (e3 | pfps)]];
+        }
+        fp += 4;
+        hpos += 4;
+        continue;
       }
       const stop = fp + n;
       while (fp < stop) {
@@ -843,8 +867,9 @@ export class Tia {
         break;
       case 0x02: // WSYNC
         if (host.lastAccessWasRead) {
-          const k = -this.clockWhenFrameStarted / 3;
-          const toEnd = 76 - ((host.cycles + k) % 76);
+          // Integers throughout (the frame start is a whole number of CPU cycles).
+          const k = (-this.clockWhenFrameStarted / 3) | 0;
+          const toEnd = (76 - ((host.cycles + k) % 76)) | 0;
           if (toEnd < 76) host.cycles += toEnd;
         }
         break;
