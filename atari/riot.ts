@@ -46,8 +46,10 @@ export class Riot {
 
   /** The system clock is about to be set back to 0 from `cycles`. */
   systemCyclesReset(cycles: number): void {
-    this.cyclesWhenTimerSet = (this.cyclesWhenTimerSet - cycles) >>> 0;
-    this.cyclesWhenInterruptReset = (this.cyclesWhenInterruptReset - cycles) >>> 0;
+    // Kept as int32 (`| 0`), which V8 stores as small integers; every use reduces modulo 2^32
+    // (`>>> 0` or `| 0`), so this gives Stella's unsigned 32-bit results all the same.
+    this.cyclesWhenTimerSet = (this.cyclesWhenTimerSet - cycles) | 0;
+    this.cyclesWhenInterruptReset = (this.cyclesWhenInterruptReset - cycles) | 0;
   }
 
   /** Read of the I/O and timer half ($280-$29F and mirrors). */
@@ -82,7 +84,7 @@ export class Riot {
     timer = ((this.timer << this.intervalShift) | 0) - (delta | 0) - 1;
     if (timer <= -2 && !this.timerReadAfterInterrupt) {
       this.timerReadAfterInterrupt = true;
-      this.cyclesWhenInterruptReset = cycles >>> 0;
+      this.cyclesWhenInterruptReset = cycles | 0;
     }
     if (this.timerReadAfterInterrupt) {
       const offset = (this.cyclesWhenInterruptReset - (this.cyclesWhenTimerSet + (this.timer << this.intervalShift))) | 0;
@@ -102,7 +104,7 @@ export class Riot {
     } else if ((address & 0x14) === 0x14) {
       this.timer = value;
       this.intervalShift = [0, 3, 6, 10][address & 0x03];
-      this.cyclesWhenTimerSet = this.host.cycles >>> 0;
+      this.cyclesWhenTimerSet = this.host.cycles | 0;
       this.timerReadAfterInterrupt = false;
     }
     // (address & 0x14) === 0x04: edge-detect control, not emulated.
@@ -121,8 +123,8 @@ export class Riot {
   loadState(s: Int32Array, at: number): void {
     this.timer = s[at] >>> 0;
     this.intervalShift = s[at + 1];
-    this.cyclesWhenTimerSet = s[at + 2] >>> 0;
-    this.cyclesWhenInterruptReset = s[at + 3] >>> 0;
+    this.cyclesWhenTimerSet = s[at + 2];
+    this.cyclesWhenInterruptReset = s[at + 3];
     this.timerReadAfterInterrupt = s[at + 4] !== 0;
     this.ddra = s[at + 5];
     this.ddrb = s[at + 6];
