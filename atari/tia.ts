@@ -397,6 +397,9 @@ export class Tia {
   private m0CosmicArkCounter = 0;
   private dumpEnabled = false;
   private dumpDisabledCycle = 0;
+  /** Cache for readPot: a resistance and its charge time in CPU cycles (not machine state). */
+  private potResistance = -1;
+  private potNeeded = 0;
 
   constructor(private readonly host: TiaHost) {
     this.reset();
@@ -698,8 +701,13 @@ export class Tia {
         let wEnd = w + (next - b);
         if (wEnd > end >> 2) wEnd = end >> 2;
         // Left half, then right half, each with its two 4-pixel colour words.
-        for (; w < wEnd && hpos < 80; w++, hpos += 4) fb32[w] = (pf & PF_MASK[pfMask + hpos]) !== 0 ? pfL4 : bkL4;
-        for (; w < wEnd; w++, hpos += 4) fb32[w] = (pf & PF_MASK[pfMask + hpos]) !== 0 ? pfR4 : bkR4;
+        let i = pfMask + hpos;
+        if (hpos < 80) {
+          const wMid = wEnd < w + ((80 - hpos) >> 2) ? wEnd : w + ((80 - hpos) >> 2);
+          for (; w < wMid; w++, i += 4) fb32[w] = (pf & PF_MASK[i]) !== 0 ? pfL4 : bkL4;
+        }
+        for (; w < wEnd; w++, i += 4) fb32[w] = (pf & PF_MASK[i]) !== 0 ? pfR4 : bkR4;
+        hpos = i - pfMask;
         fp = w << 2;
         continue;
       }
@@ -821,7 +829,12 @@ export class Tia {
   private readPot(r: number): number {
     if (r === MINIMUM_RESISTANCE) return 0x80;
     if (r === MAXIMUM_RESISTANCE || this.dumpEnabled) return 0;
-    const needed = Math.trunc(1.6 * r * 0.01e-6 * 1.19e6) >>> 0;
+    // The charge time of the last resistance asked about, kept: games poll the paddle every line.
+    if (r !== this.potResistance) {
+      this.potResistance = r;
+      this.potNeeded = Math.trunc(1.6 * r * 0.01e-6 * 1.19e6) >>> 0;
+    }
+    const needed = this.potNeeded;
     // Unsigned 32-bit comparison, as Stella makes it (the dump cycle goes negative after a frame
     // start, which can make a long-released input read as uncharged).
     return this.host.cycles >>> 0 > ((this.dumpDisabledCycle + needed) >>> 0) ? 0x80 : 0;
