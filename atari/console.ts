@@ -55,6 +55,8 @@ export class Console implements Bus, TiaHost, RiotHost {
   /** 2K/4K cartridges (no bank switching): the ROM read directly, `romMask` its address bits; 0 otherwise. */
   private readonly rom: Uint8Array;
   private readonly romMask: number;
+  /** Per ROM offset: 1 where a `LDA INTIM / BNE` wait loop starts (see skipTimerWait). */
+  private readonly spinLoopAt: Uint8Array;
   readonly riot: Riot;
   readonly tia: Tia;
   readonly cpu: Cpu;
@@ -66,6 +68,7 @@ export class Console implements Bus, TiaHost, RiotHost {
     const plain = this.cart.kind === '2K' || this.cart.kind === '4K';
     this.rom = this.cart.image;
     this.romMask = plain ? this.cart.image.length - 1 : 0;
+    this.spinLoopAt = findTimerWaitLoops(this.rom, this.romMask);
     this.systemRng = new Mt19937(systemSeed);
     this.riot = new Riot(this);
     for (let i = 0; i < 128; i++) this.riot.ram[i] = this.systemRng.next() & 0xff;
@@ -135,10 +138,54 @@ export class Console implements Bus, TiaHost, RiotHost {
    * runFrame again and again (the hot loop's optimized code kept meeting new object shapes).
    */
   private runInstructions(cpu: Cpu): void {
+    const spin = this.spinLoopAt;
+    const romMask = this.romMask;
     for (let n = MAX_INSTRUCTIONS_PER_FRAME; n > 0 && !this.stopRequested; n--) {
       if (cpu.jammed) break;
+      const pc = cpu.pc;
+      if ((pc & 0x1000) !== 0 && romMask !== 0 && spin[pc & romMask] !== 0) {
+        const k = this.skipTimerWait(cpu, pc, n);
+        if (k > 0) {
+          // k iterations of two instructions each; the loop's own n-- takes the last one.
+          n -= 2 * k - 1;
+          continue;
+        }
+      }
       cpu.step();
     }
+  }
+
+  /**
+   * At the start of a `LDA INTIM / BNE back` wait loop: runs as many whole iterations as read a
+   * nonzero timer value (and fit in the `n` instructions left) in one go, leaving the machine as
+   * stepping them would: clock advanced, A/N/Z from the last value read, the BNE offset as the last
+   * byte on the data bus. Nothing else changes in such a loop (a timer read before expiry has no
+   * side effects). Returns the iterations skipped (0: step normally).
+   */
+  private skipTimerWait(cpu: Cpu, pc: number, n: number): number {
+    // The loop's five bytes must all lie in the cartridge window (the bus leaves it past $xFFF).
+    if ((pc & 0xfff) > 0xffa) return 0;
+    const rom = this.rom;
+    const mask = this.romMask;
+    const address = (rom[(pc + 1) & mask] | (rom[(pc + 2) & mask] << 8)) & 0x1fff;
+    // LDA abs: 4 cycles, the read at its end; BNE taken: 3 cycles, 4 across a page.
+    const next = (pc + 5) & 0xffff;
+    const iteration = 4 + 2 + ((next ^ pc) & 0xff00 ? 2 : 1);
+    const c0 = this.cycles;
+    const untilZero = this.riot.cyclesUntilIntimZero(c0 + 4);
+    if (untilZero <= 0) return 0;
+    // The first iteration whose read gives 0, and the iterations the instruction budget allows.
+    let k = Math.ceil(untilZero / iteration);
+    if (k > n >> 1) k = n >> 1;
+    if (k <= 0) return 0;
+    // The last skipped iteration's read: the value A keeps.
+    this.cycles = c0 + (k - 1) * iteration + 4;
+    const v = this.riot.read(address);
+    this.cycles = c0 + k * iteration;
+    cpu.loadA(v);
+    this.dataBus = rom[(pc + 4) & mask];
+    this.lastAccessWasRead = true;
+    return k;
   }
 
   /** The last completed frame: 210 x 160 TIA colour values. A view; do not modify. */
@@ -186,4 +233,19 @@ export class Console implements Bus, TiaHost, RiotHost {
     this.tia.loadState(r, TIA_STATE_AT);
     this.riot.ram.set(s.ram);
   }
+}
+
+/**
+ * Offsets of `LDA abs / BNE -5` loops whose address is the RIOT timer (INTIM, $284/$286 and
+ * mirrors), in a ROM without bank switching (mask 0: none looked for).
+ */
+function findTimerWaitLoops(rom: Uint8Array, mask: number): Uint8Array {
+  const at = new Uint8Array(mask + 1);
+  if (mask === 0) return at;
+  for (let i = 0; i <= mask; i++) {
+    if (rom[i] !== 0xad || rom[(i + 3) & mask] !== 0xd0 || rom[(i + 4) & mask] !== 0xfb) continue;
+    const a = (rom[(i + 1) & mask] | (rom[(i + 2) & mask] << 8)) & 0x1fff;
+    if ((a & 0x1280) === 0x280 && ((a & 7) === 4 || (a & 7) === 6)) at[i] = 1;
+  }
+  return at;
 }

@@ -100,6 +100,11 @@ export class Cpu {
     this.romMask = mask;
   }
 
+  /** Sets A (and N, Z from it) as a load would: for the console's skip of a wait loop. */
+  loadA(v: number): void {
+    this.setA(v);
+  }
+
   /** A program byte: straight from the attached ROM when the address is in it, else a bus read. */
   private fetch(address: number): number {
     if ((address & 0x1000) !== 0 && this.romMask !== 0) {

@@ -75,6 +75,20 @@ export class Riot {
     }
   }
 
+  /**
+   * For INTIM read at CPU cycle `cycles` while the timer is still counting down (not expired, no
+   * read past the interrupt yet): how many more cycles until a read gives 0 (0 if it already does).
+   * -1 outside that simple case. Lets the console skip a wait loop polling INTIM without reading it.
+   */
+  cyclesUntilIntimZero(cycles: number): number {
+    if (this.timerReadAfterInterrupt) return -1;
+    const delta = (cycles - 1 - this.cyclesWhenTimerSet) >>> 0;
+    const shifted = (delta >>> this.intervalShift) | 0;
+    if (this.timer - shifted - 1 < 0) return -1;
+    const d = ((this.timer - 1) << this.intervalShift) - delta;
+    return d > 0 ? d : 0;
+  }
+
   private readTimer(): number {
     const cycles = this.host.cycles;
     const delta = (cycles - 1 - this.cyclesWhenTimerSet) >>> 0;
