@@ -16,7 +16,8 @@ import { VideoWriter } from '../pipeline/video';
 import { dynamicAccuracy, psnr } from '../pipeline/world-model-metrics';
 import { Prng } from '../pipeline/prng';
 import { ACTION_NAMES, FIRE, LEFT, NOOP, RIGHT, type NeuralGame } from './neural-core';
-import { CellGrid, drawFrame, fitLayout, HeldKeys, Keyboard, TerminalScreen, tooSmallMessage } from './terminal';
+import { drawFrame, fitLayout, HeldKeys, tooSmallMessage } from './terminal';
+import { runTerminalLoop } from './terminal-loop';
 
 const WHITE = 0xe0e0e0;
 const GREY = 0x8a8a8a;
@@ -252,10 +253,7 @@ export async function playNeural(opts: PlayNeuralOptions): Promise<PlayNeuralRes
   };
   resetBoth();
 
-  const screen = new TerminalScreen();
-  const keyboard = new Keyboard();
   const held = new HeldKeys(opts.holdMs);
-  let quit = false;
   let reset = false;
   let paused = false;
   const result: PlayNeuralResult = { steps: 0, episodes: 1 };
@@ -263,56 +261,17 @@ export async function playNeural(opts: PlayNeuralOptions): Promise<PlayNeuralRes
   let action = NOOP;
   let latencyMs = 0;
   let twin: TwinScores | undefined;
-  let fpsShown = 0;
-  let fpsFrames = 0;
-  let fpsSince = performance.now();
-  let grid = new CellGrid(1, 1);
   let scratch: Int32Array | undefined;
 
-  keyboard.start((event) => {
-    const now = performance.now();
-    if (event.key === 'q' || event.key === 'escape' || event.key === 'ctrl-c') quit = true;
-    else if (event.key === 'dot') held.releaseAll();
-    else if (event.key === 'other' && event.char === 'p' && event.type === 'press') paused = !paused;
-    else if (event.key === 'other' && event.char === 'r' && event.type === 'press') reset = true;
-    else held.handle(event, now);
-  });
-  screen.start();
-  const onResize = () => screen.invalidate();
-  process.stdout.on('resize', onResize);
-
-  const render = () => {
-    const cols = screen.cols;
-    const rows = screen.rows;
-    if (grid.cols !== cols || grid.rows !== rows) grid = new CellGrid(cols, rows);
-    grid.clear();
-    const layout = fitLayout(cols, rows, { count: real ? 2 : 1, reservedRows: 2 });
-    if (!layout.fits) {
-      const msg = tooSmallMessage(cols, rows, layout.needCols, layout.needRows);
-      grid.text(0, Math.floor(rows / 2), msg.slice(0, cols), YELLOW);
-    } else {
-      if (!scratch || scratch.length !== layout.cols * layout.rows * 2) scratch = new Int32Array(layout.cols * layout.rows * 2);
-      if (real) {
-        drawFrame(grid, realFrame, layout.x, layout.y, layout.cols, layout.rows, 160, 210, scratch);
-        drawFrame(grid, neuralFrame, layout.x + layout.cols + layout.gap, layout.y, layout.cols, layout.rows, 160, 210, scratch);
-        grid.text(layout.x, layout.y, 'real', GREY);
-        grid.text(layout.x + layout.cols + layout.gap, layout.y, 'neural', GREY);
-      } else {
-        drawFrame(grid, neuralFrame, layout.x, layout.y, layout.cols, layout.rows, 160, 210, scratch);
-      }
-      const width = cols - layout.x;
-      grid.text(layout.x, layout.rows, statusLine({ step, action, latencyMs, fps: fpsShown, twin, paused }).slice(0, width), WHITE);
-      const help = `←/→ move  space fire  . noop  r restart  p pause  q quit   ${opts.description}`;
-      grid.text(layout.x, layout.rows + 1, help.slice(0, width), GREY);
-    }
-    screen.draw(grid);
-  };
-
-  const frameMs = 1000 / opts.fps;
-  try {
-    let next = performance.now();
-    while (!quit) {
-      const now = performance.now();
+  await runTerminalLoop({
+    fps: opts.fps,
+    onKey: (event, now) => {
+      if (event.key === 'dot') held.releaseAll();
+      else if (event.key === 'other' && event.char === 'p' && event.type === 'press') paused = !paused;
+      else if (event.key === 'other' && event.char === 'r' && event.type === 'press') reset = true;
+      else held.handle(event, now);
+    },
+    tick: (now) => {
       if (reset) {
         reset = false;
         held.releaseAll();
@@ -334,24 +293,31 @@ export async function playNeural(opts: PlayNeuralOptions): Promise<PlayNeuralRes
           twin = twinScores(neuralFrame, realFrame, previous);
           if (rr.terminated || rr.truncated) reset = true;
         }
-        if (opts.maxSteps > 0 && result.steps >= opts.maxSteps) quit = true;
+        if (opts.maxSteps > 0 && result.steps >= opts.maxSteps) return 'quit';
       }
-      fpsFrames++;
-      if (now - fpsSince >= 1000) {
-        fpsShown = Math.round((fpsFrames * 1000) / (now - fpsSince));
-        fpsFrames = 0;
-        fpsSince = now;
+    },
+    draw: (grid, fps) => {
+      const { cols, rows } = grid;
+      const layout = fitLayout(cols, rows, { count: real ? 2 : 1, reservedRows: 2 });
+      if (!layout.fits) {
+        const msg = tooSmallMessage(cols, rows, layout.needCols, layout.needRows);
+        grid.text(0, Math.floor(rows / 2), msg.slice(0, cols), YELLOW);
+        return;
       }
-      render();
-      next += frameMs;
-      const wait = next - performance.now();
-      if (wait < -250) next = performance.now();
-      await new Promise<void>((resolve) => setTimeout(resolve, Math.max(0, wait)));
-    }
-  } finally {
-    process.stdout.off('resize', onResize);
-    keyboard.stop();
-    screen.stop();
-  }
+      if (!scratch || scratch.length !== layout.cols * layout.rows * 2) scratch = new Int32Array(layout.cols * layout.rows * 2);
+      if (real) {
+        drawFrame(grid, realFrame, layout.x, layout.y, layout.cols, layout.rows, 160, 210, scratch);
+        drawFrame(grid, neuralFrame, layout.x + layout.cols + layout.gap, layout.y, layout.cols, layout.rows, 160, 210, scratch);
+        grid.text(layout.x, layout.y, 'real', GREY);
+        grid.text(layout.x + layout.cols + layout.gap, layout.y, 'neural', GREY);
+      } else {
+        drawFrame(grid, neuralFrame, layout.x, layout.y, layout.cols, layout.rows, 160, 210, scratch);
+      }
+      const width = cols - layout.x;
+      grid.text(layout.x, layout.rows, statusLine({ step, action, latencyMs, fps, twin, paused }).slice(0, width), WHITE);
+      const help = `←/→ move  space fire  . noop  r restart  p pause  q quit   ${opts.description}`;
+      grid.text(layout.x, layout.rows + 1, help.slice(0, width), GREY);
+    },
+  });
   return result;
 }

@@ -3,7 +3,8 @@
  * fires, q/Esc quits. One emulated frame per tick at 60 frames/s, drawn with half blocks.
  */
 import { AtariEnv } from '../atari/env';
-import { CellGrid, drawFrame, fitLayout, HeldKeys, Keyboard, TerminalScreen, tooSmallMessage, wrapText } from './terminal';
+import { drawFrame, fitLayout, HeldKeys, tooSmallMessage, wrapText } from './terminal';
+import { runTerminalLoop } from './terminal-loop';
 
 export interface PlayRealOptions {
   rom: Uint8Array;
@@ -59,60 +60,23 @@ export async function playReal(opts: PlayRealOptions): Promise<PlayRealResult> {
   let { info } = env.reset({ seed: opts.seed });
   env.screenRGB(rgb);
 
-  const screen = new TerminalScreen();
-  const keyboard = new Keyboard();
   const held = new HeldKeys(opts.holdMs);
-  let quit = false;
   let restart = false;
   let gameOver = false;
   let paused = false;
 
   const result: PlayRealResult = { frames: 0, episodes: 1, bestScore: 0 };
   let score = 0;
-  let fpsShown = 0;
-  let fpsFrames = 0;
-  let fpsSince = performance.now();
-  let grid = new CellGrid(1, 1);
   let scratch: Int32Array | undefined;
 
-  keyboard.start((event) => {
-    const now = performance.now();
-    if (event.key === 'q' || event.key === 'escape' || event.key === 'ctrl-c') quit = true;
-    else if (event.key === 'other' && event.char === 'p' && event.type === 'press') paused = !paused;
-    else if (gameOver && event.key === 'space' && event.type === 'press') restart = true;
-    else held.handle(event, now);
-  });
-  screen.start();
-  const onResize = () => screen.invalidate();
-  process.stdout.on('resize', onResize);
-
-  const render = () => {
-    const cols = screen.cols;
-    const rows = screen.rows;
-    if (grid.cols !== cols || grid.rows !== rows) grid = new CellGrid(cols, rows);
-    grid.clear();
-    const layout = fitLayout(cols, rows, { reservedRows: 2 });
-    if (!layout.fits) {
-      const msg = tooSmallMessage(cols, rows, layout.needCols, layout.needRows);
-      const lines = wrapText(msg, Math.max(1, cols));
-      lines.forEach((line, i) => grid.text(0, Math.floor((rows - lines.length) / 2) + i, line, YELLOW));
-    } else {
-      if (!scratch || scratch.length !== layout.cols * layout.rows * 2) scratch = new Int32Array(layout.cols * layout.rows * 2);
-      drawFrame(grid, rgb, layout.x, layout.y, layout.cols, layout.rows, 160, 210, scratch);
-      const status = gameOver
-        ? `GAME OVER  score ${score}   space: play again   q: quit`
-        : `BREAKOUT  score ${score}  lives ${info.lives}  frame ${info.episodeFrameNumber}  ${fpsShown} fps${paused ? '  PAUSED' : ''}`;
-      grid.text(layout.x, layout.rows, status.slice(0, cols - layout.x), gameOver ? YELLOW : WHITE);
-      grid.text(layout.x, layout.rows + 1, '←/→ move  space fire  p pause  q quit'.slice(0, cols - layout.x), GREY);
-    }
-    screen.draw(grid);
-  };
-
-  const frameMs = 1000 / opts.fps;
-  try {
-    let next = performance.now();
-    while (!quit) {
-      const now = performance.now();
+  await runTerminalLoop({
+    fps: opts.fps,
+    onKey: (event, now) => {
+      if (event.key === 'other' && event.char === 'p' && event.type === 'press') paused = !paused;
+      else if (gameOver && event.key === 'space' && event.type === 'press') restart = true;
+      else held.handle(event, now);
+    },
+    tick: (now) => {
       if (restart) {
         restart = false;
         gameOver = false;
@@ -130,25 +94,26 @@ export async function playReal(opts: PlayRealOptions): Promise<PlayRealResult> {
         result.bestScore = Math.max(result.bestScore, score);
         if (step.terminated || step.truncated) gameOver = true;
         env.screenRGB(rgb);
-        if (opts.maxFrames > 0 && result.frames >= opts.maxFrames) quit = true;
+        if (opts.maxFrames > 0 && result.frames >= opts.maxFrames) return 'quit';
       }
-      fpsFrames++;
-      if (now - fpsSince >= 1000) {
-        fpsShown = Math.round((fpsFrames * 1000) / (now - fpsSince));
-        fpsFrames = 0;
-        fpsSince = now;
+    },
+    draw: (grid, fps) => {
+      const { cols, rows } = grid;
+      const layout = fitLayout(cols, rows, { reservedRows: 2 });
+      if (!layout.fits) {
+        const msg = tooSmallMessage(cols, rows, layout.needCols, layout.needRows);
+        const lines = wrapText(msg, Math.max(1, cols));
+        lines.forEach((line, i) => grid.text(0, Math.floor((rows - lines.length) / 2) + i, line, YELLOW));
+        return;
       }
-      render();
-      // Fixed-rate schedule; if we fall far behind (a suspended terminal), start counting afresh.
-      next += frameMs;
-      const wait = next - performance.now();
-      if (wait < -250) next = performance.now();
-      await new Promise<void>((resolve) => setTimeout(resolve, Math.max(0, wait)));
-    }
-  } finally {
-    process.stdout.off('resize', onResize);
-    keyboard.stop();
-    screen.stop();
-  }
+      if (!scratch || scratch.length !== layout.cols * layout.rows * 2) scratch = new Int32Array(layout.cols * layout.rows * 2);
+      drawFrame(grid, rgb, layout.x, layout.y, layout.cols, layout.rows, 160, 210, scratch);
+      const status = gameOver
+        ? `GAME OVER  score ${score}   space: play again   q: quit`
+        : `BREAKOUT  score ${score}  lives ${info.lives}  frame ${info.episodeFrameNumber}  ${fps} fps${paused ? '  PAUSED' : ''}`;
+      grid.text(layout.x, layout.rows, status.slice(0, cols - layout.x), gameOver ? YELLOW : WHITE);
+      grid.text(layout.x, layout.rows + 1, '←/→ move  space fire  p pause  q quit'.slice(0, cols - layout.x), GREY);
+    },
+  });
   return result;
 }
