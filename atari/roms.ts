@@ -7,6 +7,7 @@
  * `process.getBuiltinModule` at call time instead of a static `import 'node:fs'`, so a browser
  * bundle can import this module and simply never call `findRom`.
  */
+import { BREAKOUT_MD5 } from './games/breakout';
 import { md5Hex } from './md5';
 
 export interface KnownRom {
@@ -19,7 +20,7 @@ export interface KnownRom {
 
 /** The ROMs this project knows, keyed by game id. The md5s are those ALE's supported-ROM list uses. */
 export const KNOWN_ROMS: Readonly<Record<string, KnownRom>> = {
-  breakout: { game: 'breakout', title: 'Breakout', md5: 'f34f08e5eb96e500e851a80be3277a56', size: 2048 },
+  breakout: { game: 'breakout', title: 'Breakout', md5: BREAKOUT_MD5, size: 2048 },
 };
 
 export interface FoundRom {

@@ -6,6 +6,9 @@
  */
 import type { GameRules } from './types';
 
+/** The ROM these rules are for (ALE's supported-ROM md5). */
+export const BREAKOUT_MD5 = 'f34f08e5eb96e500e851a80be3277a56';
+
 const SCORE_HUNDREDS = 0x4c; // $CC
 const SCORE_TENS_UNITS = 0x4d; // $CD
 const LIVES = 0x39; // $B9
@@ -13,7 +16,7 @@ const MODE = 0x32; // $B2
 
 export class BreakoutRules implements GameRules {
   readonly id = 'breakout';
-  readonly md5 = 'f34f08e5eb96e500e851a80be3277a56';
+  readonly md5 = BREAKOUT_MD5;
   readonly controller = 'paddles' as const;
   readonly minimalActions = [0, 1, 3, 4] as const;
   readonly modes = [0, 4, 8, 12, 16, 20, 24, 28, 32, 36, 40, 44] as const;

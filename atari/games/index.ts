@@ -3,13 +3,13 @@
  * all 18 actions, no reward and no end.
  */
 import { md5Hex } from '../md5';
-import { BreakoutRules } from './breakout';
+import { BREAKOUT_MD5, BreakoutRules } from './breakout';
 import type { GameRules } from './types';
 
 export type { ControllerKind, GameRules } from './types';
 
 const FACTORIES: Record<string, () => GameRules> = {
-  f34f08e5eb96e500e851a80be3277a56: () => new BreakoutRules(),
+  [BREAKOUT_MD5]: () => new BreakoutRules(),
 };
 
 const ALL_ACTIONS = Array.from({ length: 18 }, (_, i) => i);
