@@ -11,6 +11,44 @@ import { fetchCheckpointIndex, fetchModel, type CheckpointMeta } from './checkpo
 
 export const ACTION_MAP_KIND = 'action-map';
 
+/**
+ * From a real action to a distribution over latent codes: what the evaluation and the players ask of
+ * an action map. `action` indexes the minimal action set (0 NOOP, 1 FIRE, 2 RIGHT, 3 LEFT), `context`
+ * holds the current class frames (oldest first), `previous` the actions taken before it in this
+ * episode (oldest first, indices), when known.
+ */
+export interface ActionToCode {
+  readonly codebookSize: number;
+  codeProbabilities(action: number, context: readonly Uint8Array[], previous?: ArrayLike<number> | null): ArrayLike<number>;
+}
+
+/** A fixed action -> code-probabilities table (a hand-made stand-in, or a table fitted to code counts). */
+export class TableActionMap implements ActionToCode {
+  readonly codebookSize: number;
+  constructor(readonly table: readonly (readonly number[])[]) {
+    this.codebookSize = table[0]?.length ?? 0;
+    if (table.length === 0 || table.some((row) => row.length !== this.codebookSize)) throw new Error('action map table: rows missing or of different lengths');
+  }
+  codeProbabilities(action: number): ArrayLike<number> {
+    const row = this.table[action];
+    if (!row) throw new RangeError(`action map table: no row for action ${action}`);
+    return row;
+  }
+}
+
+/** The `codeTable` of an action-map checkpoint's meta as a TableActionMap; throws an Error naming `where`. */
+export function tableActionMapFromMeta(meta: { kind?: unknown; codeTable?: unknown }, where: string): TableActionMap {
+  const table = meta.codeTable;
+  if (!Array.isArray(table) || !table.every((row) => Array.isArray(row))) {
+    throw new Error(`${where} is not an action map (checkpoint.json kind ${String(meta.kind)}, no config or codeTable)`);
+  }
+  try {
+    return new TableActionMap(table as number[][]);
+  } catch (err) {
+    throw new Error(`${where}: ${(err as Error).message}`);
+  }
+}
+
 export interface ActionMapConfig {
   /** Actions of the minimal set (Breakout: NOOP, FIRE, RIGHT, LEFT). */
   numActions: number;
@@ -163,11 +201,10 @@ function softmaxRows(logits: Float32Array, n: number): Float32Array {
 }
 
 /**
- * A trained action map: implements the ActionToCode / CodeMap shape the evaluation and the players
- * use (codebookSize + codeProbabilities(action, context)). Action-only maps answer from a table
+ * A trained action map (an ActionToCode). Action-only maps answer from a table
  * computed once (no model call per step).
  */
-export class ActionMap {
+export class ActionMap implements ActionToCode {
   readonly codebookSize: number;
   private readonly table: Float32Array[] | null;
   private readonly input: Float32Array;

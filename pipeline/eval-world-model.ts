@@ -10,6 +10,7 @@ import { writePng } from './png';
 import { Prng } from './prng';
 import { crossesReset, type Trajectory } from './trajectory';
 import { UserError } from './errors';
+import type { ActionToCode } from '../models/action-map';
 import { loadActionMap } from './action-map';
 import type { WorldModel } from './world-model';
 import { deltaTPsnr, psnr, scoreFrame, summarizeHorizon, type FrameScores, type HorizonSummary } from './world-model-metrics';
@@ -17,20 +18,28 @@ import { deltaTPsnr, psnr, scoreFrame, summarizeHorizon, type FrameScores, type 
 /** Breakout's minimal action set as ALE ids; an action index is a position in this list. */
 export const BREAKOUT_ACTION_SET = [0, 1, 3, 4] as const;
 
-/**
- * From a real action to a distribution over latent codes: what the action map (stage 4) provides.
- * `action` is an index into the minimal action set (0 NOOP, 1 FIRE, 2 RIGHT, 3 LEFT), as the
- * environment's `step` takes it; `context` holds the current class frames, oldest first.
- */
-export interface ActionToCode {
-  readonly codebookSize: number;
-  codeProbabilities(action: number, context: readonly Uint8Array[]): ArrayLike<number>;
-}
-
 /** Load an action map checkpoint (stage 4, pipeline/action-map.ts) as an ActionToCode. */
 export async function loadActionToCode(dir: string): Promise<ActionToCode> {
   if (!existsSync(join(dir, 'checkpoint.json'))) throw new UserError(`action map not found: ${dir}/checkpoint.json (train one with npm run stage:train-action-map, or pass --action-map DIR)`);
   return loadActionMap(dir);
+}
+
+/** Actions of history an action map may look at (more than any map uses). */
+const ACTION_HISTORY = 16;
+
+/** The action at step t as an index into Breakout's minimal set. */
+function actionIndex(traj: Trajectory, t: number): number {
+  const ale = traj.actions[t];
+  const index = BREAKOUT_ACTION_SET.indexOf(ale as (typeof BREAKOUT_ACTION_SET)[number]);
+  if (index < 0) throw new UserError(`${traj.source}: action ${ale} at step ${t} is not in Breakout's minimal set`);
+  return index;
+}
+
+/** The actions taken in the same game before step t (indices, oldest first, at most n). */
+function previousActions(traj: Trajectory, t: number, n: number): number[] {
+  const out: number[] = [];
+  for (let k = t - 1; k >= 0 && out.length < n && !crossesReset(traj, k, t); k--) out.unshift(actionIndex(traj, k));
+  return out;
 }
 
 export type EvalMode = 'reconstruct' | 'act';
@@ -116,10 +125,8 @@ export async function evalWorldModel(wm: WorldModel, traj: Trajectory, options: 
         codes = Array.from(real);
       } else {
         codes = live.map((i) => {
-          const ale = traj.actions[group[i] + h - 1];
-          const index = BREAKOUT_ACTION_SET.indexOf(ale as (typeof BREAKOUT_ACTION_SET)[number]);
-          if (index < 0) throw new UserError(`${traj.source}: action ${ale} at step ${group[i] + h - 1} is not in Breakout's minimal set`);
-          return argmax(o.actionMap!.codeProbabilities(index, contexts[i].slice(-K)));
+          const t = group[i] + h - 1;
+          return argmax(o.actionMap!.codeProbabilities(actionIndex(traj, t), contexts[i].slice(-K), previousActions(traj, t, ACTION_HISTORY)));
         });
       }
       codes.forEach((c) => codeCounts[c]++);

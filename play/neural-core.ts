@@ -7,6 +7,7 @@
 // frame's classes, and the frame slides into the context. The decoder runs through the fused,
 // incremental play-time path (play/fast-decoder.ts) or, for reference, LatentActionModel.decode.
 import * as tf from '@tensorflow/tfjs';
+import type { ActionToCode } from '../models/action-map';
 import { type LatentActionModel, packFrames, packedShape, unpackClasses } from '../models/latent-action';
 import { classesToRgb, FRAME_HEIGHT, FRAME_PIXELS, FRAME_WIDTH, rgbToClasses } from '../pipeline/frame-classes';
 import { Prng } from '../pipeline/prng';
@@ -19,45 +20,8 @@ export const FIRE = 1;
 export const RIGHT = 2;
 export const LEFT = 3;
 
-/**
- * From a real action to a distribution over latent codes (the action map of stage 4).
- * `context` holds the current class frames (oldest first) for maps that also look at the screen;
- * `previous` the actions taken since the episode started (oldest first; empty right after a reset).
- */
-export interface CodeMap {
-  readonly codebookSize: number;
-  codeProbabilities(action: number, context: readonly Uint8Array[], previous?: ArrayLike<number> | null): ArrayLike<number>;
-}
-
 /** Actions remembered for maps that look at the action history (more than any map uses). */
 const HISTORY = 16;
-
-/** A fixed table action -> code probabilities (a deterministic stand-in, or a table fitted to code counts). */
-export class TableCodeMap implements CodeMap {
-  readonly codebookSize: number;
-  constructor(readonly table: readonly (readonly number[])[]) {
-    this.codebookSize = table[0]?.length ?? 0;
-    if (table.some((row) => row.length !== this.codebookSize)) throw new Error('TableCodeMap: rows of different lengths');
-  }
-  codeProbabilities(action: number): ArrayLike<number> {
-    const row = this.table[action];
-    if (!row) throw new RangeError(`TableCodeMap: no row for action ${action}`);
-    return row;
-  }
-}
-
-/**
- * The action map of a checkpoint, from its checkpoint.json meta: `codeTable` (action x code
- * probabilities) becomes a TableCodeMap. Throws a plain Error naming what is wrong.
- */
-export function codeMapFromMeta(meta: { kind?: string; codeTable?: unknown }, codebookSize: number, where: string): CodeMap {
-  const table = meta.codeTable;
-  if (!Array.isArray(table)) throw new Error(`action map ${where}: unknown kind ${String(meta.kind)} (expected an action-map checkpoint with codeTable)`);
-  if (table.length !== ACTION_NAMES.length) throw new Error(`action map ${where}: ${table.length} actions, expected ${ACTION_NAMES.length}`);
-  const map = new TableCodeMap(table as number[][]);
-  if (map.codebookSize !== codebookSize) throw new Error(`action map ${where}: ${map.codebookSize} codes, the world model has ${codebookSize}`);
-  return map;
-}
 
 /** A sequence of real screens to start from: at least K RGB frames (210x160x3), oldest first. */
 export interface StartFrames {
@@ -136,7 +100,7 @@ export class NeuralGame {
 
   constructor(
     readonly model: LatentActionModel,
-    readonly codeMap: CodeMap,
+    readonly codeMap: ActionToCode,
     readonly starts: readonly StartFrames[],
     opts: NeuralGameOptions = {},
   ) {

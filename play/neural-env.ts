@@ -3,13 +3,14 @@
 // AtariEnv. Action indices are Breakout's minimal set: 0 NOOP, 1 FIRE, 2 RIGHT, 3 LEFT.
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
+import type { ActionToCode } from '../models/action-map';
 import { CheckpointError } from '../models/checkpoint';
 import { loadActionMap } from '../pipeline/action-map';
 import { WorldModel } from '../pipeline/world-model';
-import { type CodeMap, NeuralGame } from './neural-core';
+import { NeuralGame } from './neural-core';
 import { loadStartFrames, START_FRAMES_DIR } from './start-frames';
 
-export { ACTION_NAMES, NeuralGame, type CodeMap, type NeuralStepResult } from './neural-core';
+export { ACTION_NAMES, NeuralGame, type NeuralStepResult } from './neural-core';
 
 export const WORLD_MODEL_DIR = 'checkpoints/world-model';
 export const ACTION_MAP_DIR = 'checkpoints/action-map';
@@ -23,8 +24,8 @@ export interface NeuralEnvOptions {
   seed?: number;
 }
 
-/** The action map of a checkpoint folder (an MLP from stage 4, or a fixed code table) as a CodeMap. */
-export async function loadCodeMap(dir: string, codebookSize: number): Promise<CodeMap> {
+/** The action map of a checkpoint folder (an MLP from stage 4, or a fixed code table), checked against the world model. */
+export async function loadCodeMap(dir: string, codebookSize: number): Promise<ActionToCode> {
   const map = await loadActionMap(dir);
   if (map.codebookSize !== codebookSize) throw new CheckpointError(`action map ${dir}: ${map.codebookSize} codes, the world model has ${codebookSize}`);
   return map;

@@ -9,7 +9,8 @@ import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { BACKEND_CHOICES, type BackendPreference, initBackend } from '../models/backend';
 import { DEFAULT_LATENT_ACTION_CONFIG, LatentActionModel } from '../models/latent-action';
-import { NeuralGame, TableCodeMap } from '../play/neural-core';
+import { TableActionMap } from '../models/action-map';
+import { NeuralGame } from '../play/neural-core';
 import { loadNeuralEnv } from '../play/neural-env';
 import { loadStartFrames } from '../play/start-frames';
 import { headlessPolicy } from '../play/play-neural';
@@ -39,7 +40,7 @@ async function main(): Promise<void> {
     const model = new LatentActionModel(DEFAULT_LATENT_ACTION_CONFIG, 1);
     const n = model.config.codebookSize;
     const table = Array.from({ length: 4 }, (_, a) => Array.from({ length: n }, (_, k) => (k === a ? 1 : 0)));
-    game = new NeuralGame(model, new TableCodeMap(table), await loadStartFrames());
+    game = new NeuralGame(model, new TableActionMap(table), await loadStartFrames());
     what = 'random-init default config';
   } else {
     const env = await loadNeuralEnv({ worldModel: args.worldModel, actionMap: args.actionMap });

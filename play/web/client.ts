@@ -11,8 +11,8 @@ import { fetchCheckpointIndex, fetchTensorGroup } from '../../models/checkpoint-
 import { type LatentActionConfig, latentActionFromWeights } from '../../models/latent-action';
 import { dynamicAccuracy, psnr } from '../../pipeline/world-model-metrics';
 import type { WebConfig } from './config';
-import { fetchActionMap, isMlpActionMeta } from '../../models/action-map';
-import { ACTION_NAMES, type CodeMap, codeMapFromMeta, FIRE, LEFT, NeuralGame, NOOP, RIGHT, type StartFrames } from '../neural-core';
+import { type ActionToCode, fetchActionMap, isMlpActionMeta, tableActionMapFromMeta } from '../../models/action-map';
+import { ACTION_NAMES, FIRE, LEFT, NeuralGame, NOOP, RIGHT, type StartFrames } from '../neural-core';
 
 /** State the page exposes for tests and curious users (window.neuralBreakout). */
 interface PageState {
@@ -100,10 +100,9 @@ async function loadGame(cfg: WebConfig, seed: number): Promise<NeuralGame> {
   for (const t of Object.values(named)) t.dispose();
   const amIndex = await fetchCheckpointIndex(cfg.actionMap);
   // A trained MLP (stage 4) loads through its own fetch loader; a fixed code table comes from the meta.
-  const codeMap: CodeMap = isMlpActionMeta(amIndex.meta)
+  const codeMap: ActionToCode = isMlpActionMeta(amIndex.meta)
     ? await fetchActionMap(cfg.actionMap)
-    : codeMapFromMeta(amIndex.meta as { kind?: string; codeTable?: unknown }, model.config.codebookSize, cfg.actionMap);
-  if (codeMap.codebookSize !== model.config.codebookSize) throw new Error(`action map: ${codeMap.codebookSize} codes, the world model has ${model.config.codebookSize}`);
+    : tableActionMapFromMeta(amIndex.meta, `action map ${cfg.actionMap}`);
   return new NeuralGame(model, codeMap, await loadStarts(cfg.startFrames), { temperature: cfg.temperature, seed });
 }
 

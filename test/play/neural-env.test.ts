@@ -10,7 +10,8 @@ import { saveCheckpoint } from '../../models/checkpoint';
 import { classesToRgb, rgbToClasses } from '../../pipeline/frame-classes';
 import { saveWorldModel } from '../../pipeline/world-model';
 import { FastDecoder } from '../../play/fast-decoder';
-import { chooseCode, NeuralGame, TableCodeMap } from '../../play/neural-core';
+import { TableActionMap } from '../../models/action-map';
+import { chooseCode, NeuralGame } from '../../play/neural-core';
 import { loadNeuralEnv } from '../../play/neural-env';
 import { headlessPolicy, neuralActionForKeys, recordNeuralGame, statusLine } from '../../play/play-neural';
 import { loadStartFrames, START_FRAMES_DIR } from '../../play/start-frames';
@@ -88,7 +89,7 @@ describe('chooseCode', () => {
 describe('FastDecoder', () => {
   it('predicts what LatentActionModel.decode + argmax predicts, for every code, also after incremental steps', () => {
     const model = smallModel(3);
-    const game = new NeuralGame(model, new TableCodeMap(identityTable(SMALL.codebookSize)), starts, { fast: true });
+    const game = new NeuralGame(model, new TableActionMap(identityTable(SMALL.codebookSize)), starts, { fast: true });
     expect(game.decoderPath).toBe('fused');
     game.reset({ start: 1 });
     let differs = 0;
@@ -121,7 +122,7 @@ describe('FastDecoder', () => {
 
 describe('NeuralGame', () => {
   it('has the AtariEnv shape: reset gives the start screen, step gives a 210x160x3 screen', () => {
-    const game = new NeuralGame(smallModel(), new TableCodeMap(identityTable(SMALL.codebookSize)), starts);
+    const game = new NeuralGame(smallModel(), new TableActionMap(identityTable(SMALL.codebookSize)), starts);
     const r0 = game.reset({ start: 2 });
     expect(r0.observation.length).toBe(210 * 160 * 3);
     expect(Buffer.from(r0.observation).equals(Buffer.from(starts[2].frames[3]))).toBe(true);
@@ -157,7 +158,7 @@ describe('NeuralGame', () => {
     const model = smallModel();
     const soft = Array.from({ length: 4 }, () => Array.from({ length: SMALL.codebookSize }, (_, k) => 1 + k));
     const run = (temperature: number, seed: number) => {
-      const game = new NeuralGame(model, new TableCodeMap(soft), starts, { temperature, seed });
+      const game = new NeuralGame(model, new TableActionMap(soft), starts, { temperature, seed });
       game.reset({ seed });
       const out: { frame: Buffer; code: number }[] = [];
       for (let t = 0; t < 6; t++) {
@@ -190,7 +191,7 @@ describe('loadNeuralEnv + headless recording', () => {
     const { game } = await loadNeuralEnv({ worldModel: join(dir, 'wm'), actionMap: join(dir, 'am') });
     // Same weights as the in-memory model: same first prediction.
     game.reset({ start: 0 });
-    const ref = new NeuralGame(model, new TableCodeMap(identityTable(SMALL.codebookSize)), starts);
+    const ref = new NeuralGame(model, new TableActionMap(identityTable(SMALL.codebookSize)), starts);
     ref.reset({ start: 0 });
     expect(Buffer.from(game.step(1).observation).equals(Buffer.from(ref.step(1).observation))).toBe(true);
     ref.dispose();
