@@ -1,7 +1,7 @@
 // A small deterministic stand-in for the Breakout environment, with the same surface the recorder
 // uses (reset/step/screenRGB/getRAM). Its frames look like Breakout's: mostly black, grey walls,
 // six coloured brick bands, a red paddle and ball, so video sizes and decode speeds are realistic.
-import type { EnvLike, StepResult } from '../../pipeline/policy';
+import { seededRandom, type EnvLike, type StepResult } from '../../pipeline/policy';
 
 const W = 160;
 const H = 210;
@@ -16,17 +16,6 @@ const BANDS: [number, number, number][] = [
 const GREY: [number, number, number] = [142, 142, 142];
 const RED: [number, number, number] = [200, 72, 72];
 
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 export class FakeBreakoutEnv implements EnvLike {
   readonly actionNames = ['NOOP', 'FIRE', 'RIGHT', 'LEFT'];
   readonly ale = { getRAM: () => this.ram };
@@ -38,12 +27,12 @@ export class FakeBreakoutEnv implements EnvLike {
   private frame = 0;
   private episodeFrame = 0;
   private score = 0;
-  private rng = mulberry32(0);
+  private rng = seededRandom(0);
 
   constructor(private readonly opts: { frameSkip?: number; maxLives?: number } = {}) {}
 
   reset(opts: { seed?: number } = {}): { observation: Uint8Array; info: { lives: number; frameNumber: number; episodeFrameNumber: number } } {
-    this.rng = mulberry32(opts.seed ?? 0);
+    this.rng = seededRandom(opts.seed ?? 0);
     this.bricks.fill(1);
     this.paddle = 60 + Math.floor(this.rng() * 40);
     this.ball = undefined;
