@@ -321,6 +321,9 @@ export async function trainLatent(opts: TrainLatentOptions): Promise<TrainLatent
 
   try {
     while (state.step < cfg.steps && !stopping) {
+      // A step is synchronous: let the event loop run so a Ctrl-C / SIGTERM is seen within one step.
+      await new Promise((r) => setImmediate(r));
+      if (stopping) break;
       if (cfg.timeLimitMin > 0 && secondsBefore + (Date.now() - started) / 1000 > cfg.timeLimitMin * 60) { log('train-latent: time limit reached'); break; }
       const t0 = performance.now();
       const windows = Array.from({ length: cfg.batchSize }, () => train[rng.int(train.length)]);

@@ -15,6 +15,8 @@ interface Args {
   lr: number;
   context: number;
   codes: number;
+  channels: number[];
+  blocks: number;
   'dynamic-weight': number;
   'max-episodes': number;
   'eval-every': number;
@@ -39,6 +41,13 @@ export const trainLatentCommand: CommandModule<object, Args> = {
       .option('lr', { type: 'number', default: D.lr, describe: 'Peak learning rate (warm-up, then cosine decay)' })
       .option('context', { type: 'number', default: DEFAULT_LATENT_ACTION_CONFIG.contextFrames, describe: 'Context frames K the decoder sees (2..4)' })
       .option('codes', { type: 'number', default: DEFAULT_LATENT_ACTION_CONFIG.codebookSize, describe: 'Codebook size N (one code per transition)' })
+      .option('channels', {
+        type: 'number',
+        array: true,
+        default: [DEFAULT_LATENT_ACTION_CONFIG.stemChannels, DEFAULT_LATENT_ACTION_CONFIG.bodyChannels, DEFAULT_LATENT_ACTION_CONFIG.refineChannels],
+        describe: 'Decoder widths: stem (1/4 res), body (1/8 res), refine (1/4 res)',
+      })
+      .option('blocks', { type: 'number', default: DEFAULT_LATENT_ACTION_CONFIG.bodyBlocks, describe: 'Decoder residual blocks at 1/8 resolution (each adds 16 px of reach)' })
       .option('dynamic-weight', { type: 'number', default: D.dynamicWeight, describe: 'Extra loss weight of pixels that change' })
       .option('max-episodes', { type: 'number', default: D.maxEpisodes, describe: 'At most this many episodes per recording folder (0 = all)' })
       .option('eval-every', { type: 'number', default: D.evalEvery, describe: 'Steps between validation passes (and best checkpoints)' })
@@ -52,6 +61,8 @@ export const trainLatentCommand: CommandModule<object, Args> = {
       ['--lr', args.lr, args.lr > 0],
       ['--context', args.context, Number.isInteger(args.context) && args.context >= 1 && args.context <= 8],
       ['--codes', args.codes, Number.isInteger(args.codes) && args.codes >= 2 && args.codes <= 256],
+      ['--channels', args.channels.join(' '), args.channels.length === 3 && args.channels.every((c) => Number.isInteger(c) && c > 0)],
+      ['--blocks', args.blocks, Number.isInteger(args.blocks) && args.blocks >= 0],
       ['--dynamic-weight', args['dynamic-weight'], args['dynamic-weight'] >= 0],
       ['--time-limit', args['time-limit'], args['time-limit'] >= 0],
     ] as const) {
@@ -70,7 +81,15 @@ export const trainLatentCommand: CommandModule<object, Args> = {
       gridEvery: args['eval-every'],
       seed: args.seed,
       backend: args.backend as BackendPreference,
-      model: { ...DEFAULT_LATENT_ACTION_CONFIG, contextFrames: args.context, codebookSize: args.codes },
+      model: {
+        ...DEFAULT_LATENT_ACTION_CONFIG,
+        contextFrames: args.context,
+        codebookSize: args.codes,
+        stemChannels: args.channels[0],
+        bodyChannels: args.channels[1],
+        refineChannels: args.channels[2],
+        bodyBlocks: args.blocks,
+      },
     };
     // On --resume the run's own config.json holds; an explicit --steps extends it.
     const stepsGiven = process.argv.some((a) => a === '--steps' || a.startsWith('--steps='));

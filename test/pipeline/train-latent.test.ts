@@ -96,4 +96,24 @@ describe('train-latent', () => {
     const steps = readMetrics(result.runDir).filter((l) => l.split === 'train').map((l) => l.step);
     expect(steps.slice(-3)).toEqual([300, 325, 350]);
   });
+
+  it('stops within a step on Ctrl-C and keeps a resumable checkpoint', async () => {
+    const { infos, frames } = syntheticEpisodes(4, 12);
+    const ds = new LatentDataset(infos, new MemoryFrameStore(frames), 2);
+    const root = mkdtempSync(join(tmpdir(), 'train-latent-int-'));
+    const config = {
+      ...DEFAULT_TRAIN_LATENT_CONFIG,
+      model: { ...DEFAULT_LATENT_ACTION_CONFIG, height: FH, width: FW, contextFrames: 2, codebookSize: 2, codeDim: 4, encoderChannels: [4, 4, 4] as [number, number, number], stemChannels: 4, bodyChannels: 4, bodyBlocks: 1, refineChannels: 4 },
+      batchSize: 2, steps: 2_000, evalEvery: 2_000, gridEvery: 2_000, checkpointEvery: 2_000, valWindows: 2, logEvery: 2_000, backend: 'wasm' as const,
+    };
+    // The signal arrives while the loop runs (between two synchronous steps), as a Ctrl-C would.
+    const timer = setTimeout(() => process.emit('SIGINT', 'SIGINT'), 500);
+    const result = await trainLatent({ config, dataset: ds, root, name: 'interrupted', log: () => {} });
+    clearTimeout(timer);
+    expect(result.stopped).toBe(true);
+    expect(result.step).toBeGreaterThan(0);
+    expect(result.step).toBeLessThan(2_000);
+    const resumed = await trainLatent({ config, dataset: ds, resume: result.runDir, steps: result.step + 1, log: () => {} });
+    expect(resumed.step).toBe(result.step + 1);
+  });
 });
