@@ -5,7 +5,8 @@
 // whether a life was lost or the game ended. Games restart by themselves: when a game ends (or a life
 // is lost, after which FIRE is pressed) the result carries `restartFrame`, the first observation of
 // the next life, and finished games report their score and length.
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
+import { startTsWorker } from '../models/ts-worker';
 import { AtariEnv } from '../atari/env';
 import { AtariPreprocessing, type ObsKind } from './atari-preprocessing';
 
@@ -165,11 +166,7 @@ export class WorkerVecEnv implements VecEnv {
 
   private constructor(init: WorkerInit) {
     this.numEnvs = init.numEnvs;
-    // Run from TypeScript sources (tsx), the worker registers tsx's loader in its own thread first.
-    const url = new URL('./dqn-env-worker.ts', import.meta.url);
-    const tsxApi = import.meta.resolve('tsx/esm/api');
-    const boot = `import(${JSON.stringify(tsxApi)}).then((m) => { m.register(); return import(${JSON.stringify(url.href)}); });`;
-    this.worker = new Worker(boot, { eval: true, workerData: init });
+    this.worker = startTsWorker(new URL('./dqn-env-worker.ts', import.meta.url), init);
     this.worker.on('message', (msg: WorkerReply) => {
       const p = this.pending.get(msg.id);
       if (!p) return;

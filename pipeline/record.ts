@@ -3,7 +3,7 @@
 // a lossy preview and a JSON sidecar with every action (pipeline/recording.ts). `workers` > 1 records
 // episodes in parallel worker threads. Ctrl-C leaves only complete episodes.
 import { existsSync, readdirSync, rmSync, statSync } from 'node:fs';
-import { Worker } from 'node:worker_threads';
+import { startTsWorker } from '../models/ts-worker';
 import { join, resolve } from 'node:path';
 import { ACTION_NAMES } from '../atari/ale';
 import { AtariEnv } from '../atari/env';
@@ -551,10 +551,7 @@ async function recordWithWorkers(
   const workerUrl = new URL('./record-worker.ts', import.meta.url);
   const runOne = (index: number) =>
     new Promise<void>((resolveWorker) => {
-      // Node 20 does not pass tsx's loader on to worker threads: register it in the worker first.
-      const tsxApi = import.meta.resolve('tsx/esm/api');
-      const boot = `import(${JSON.stringify(tsxApi)}).then((m) => { m.register(); return import(${JSON.stringify(workerUrl.href)}); });`;
-      const worker = new Worker(boot, { eval: true, workerData: { cfg: { ...cfg, out: resolve(cfg.out) }, index } });
+      const worker = startTsWorker(workerUrl, { cfg: { ...cfg, out: resolve(cfg.out) }, index });
       const poll = setInterval(() => {
         if (hooks.shouldStop() || failure) worker.postMessage({ type: 'stop' } satisfies WorkerRequest);
       }, 100);

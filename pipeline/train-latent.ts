@@ -9,7 +9,8 @@
 import * as tf from '@tensorflow/tfjs';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { DEFAULT_LATENT_ACTION_CONFIG, type LatentActionConfig, LatentActionModel, packFrames, packedShape, packWeights } from '../models/latent-action';
+import { DEFAULT_LATENT_ACTION_CONFIG, type LatentActionConfig, LatentActionModel } from '../models/latent-action';
+import { DataParallel } from '../models/data-parallel';
 import { EmaCodebook, codeUsage, kmeans } from '../models/vq';
 import { initBackend, type BackendPreference } from '../models/backend';
 import { loadTensorGroup, readCheckpointMeta, restoreOptimizerState, optimizerState, tensorRecord } from '../models/checkpoint';
@@ -23,6 +24,7 @@ import { saveWorldModel, WorldModel } from './world-model';
 import { evalWorldModel, formatEvalTable, type EvalWorldModelResult } from './eval-world-model';
 import { UserError } from './errors';
 import { findBall } from './world-model-metrics';
+import { disposeBatch, type LatentReplicaOptions, type LatentShard, latentReplica, packBatchOf, toTensors, weightedCrossEntropy, windowWeight } from './latent-batch';
 
 export interface TrainLatentConfig {
   /** Recording folders (or episode sidecars) to train on. */
@@ -69,6 +71,11 @@ export interface TrainLatentConfig {
   finalEvalStride: number;
   seed: number;
   backend: BackendPreference;
+  /**
+   * Replicas that share each batch (the main thread + workers - 1 worker threads): single-threaded
+   * WebAssembly uses one core per replica. 1 on native TensorFlow, which uses every core itself.
+   */
+  workers: number;
 }
 
 export const DEFAULT_TRAIN_LATENT_CONFIG: TrainLatentConfig = {
@@ -101,6 +108,7 @@ export const DEFAULT_TRAIN_LATENT_CONFIG: TrainLatentConfig = {
   finalEvalStride: 10,
   seed: 1,
   backend: 'auto',
+  workers: 1,
 };
 
 export interface TrainLatentOptions {
@@ -113,6 +121,8 @@ export interface TrainLatentOptions {
   root?: string;
   /** With resume: train to this many steps in total instead of the run's configured count. */
   steps?: number;
+  /** With resume: share batches among this many replicas instead of the run's configured count. */
+  workers?: number;
   /** A dataset built by the caller (tests); default: built from config.data. */
   dataset?: LatentDataset;
   log?: (line: string) => void;
@@ -144,71 +154,6 @@ export function learningRate(cfg: Pick<TrainLatentConfig, 'lr' | 'lrFinal' | 'wa
   return cfg.lrFinal + 0.5 * (cfg.lr - cfg.lrFinal) * (1 + Math.cos(Math.PI * t));
 }
 
-/** Packed inputs of a batch of windows, as plain arrays (turned into tensors by `toTensors`). */
-export interface PackedBatch {
-  size: number;
-  older: Float32Array | null;
-  last: Float32Array;
-  target: Float32Array;
-  weights: Float32Array;
-  /** Class frames kept for scoring and pictures. */
-  lastFrames: Uint8Array[];
-  targetFrames: Uint8Array[];
-  contextFrames: Uint8Array[][];
-}
-
-export function packBatchOf(ds: LatentDataset, windows: Window[], cfg: LatentActionConfig, dynamicWeight: number): PackedBatch {
-  const B = windows.length, K = cfg.contextFrames;
-  const cell = packedShape(cfg, 1);
-  const n1 = cell.h4 * cell.w4 * cell.channels;
-  const out: PackedBatch = {
-    size: B,
-    older: K > 1 ? new Float32Array(B * n1 * (K - 1)) : null,
-    last: new Float32Array(B * n1),
-    target: new Float32Array(B * n1),
-    weights: new Float32Array(B * cell.h4 * cell.w4 * 16),
-    lastFrames: [],
-    targetFrames: [],
-    contextFrames: [],
-  };
-  windows.forEach((w, i) => {
-    const { context, target } = ds.frames(w);
-    const last = context[K - 1];
-    if (out.older) packFrames(cfg, context.slice(0, K - 1), out.older, i);
-    packFrames(cfg, [last], out.last, i);
-    packFrames(cfg, [target], out.target, i);
-    packWeights(cfg, (p) => (target[p] !== last[p] ? 1 + dynamicWeight : 1), out.weights, i);
-    out.lastFrames.push(last);
-    out.targetFrames.push(target);
-    out.contextFrames.push(context);
-  });
-  return out;
-}
-
-interface BatchTensors { older: tf.Tensor4D | null; last: tf.Tensor4D; next: tf.Tensor4D; target: tf.Tensor2D; weights: tf.Tensor1D }
-
-function toTensors(b: PackedBatch, cfg: LatentActionConfig): BatchTensors {
-  const s = packedShape(cfg, 1);
-  return {
-    older: b.older ? tf.tensor4d(b.older, [b.size, s.h4, s.w4, s.channels * (cfg.contextFrames - 1)]) : null,
-    last: tf.tensor4d(b.last, [b.size, s.h4, s.w4, s.channels]),
-    next: tf.tensor4d(b.target, [b.size, s.h4, s.w4, s.channels]),
-    target: tf.tensor2d(b.target, [b.size * s.h4 * s.w4 * 16, cfg.numClasses]),
-    weights: tf.tensor1d(b.weights),
-  };
-}
-
-function disposeBatch(t: BatchTensors): void {
-  t.older?.dispose(); t.last.dispose(); t.next.dispose(); t.target.dispose(); t.weights.dispose();
-}
-
-/** Weighted per-pixel cross-entropy of packed logits against packed one-hot targets. */
-export function weightedCrossEntropy(logits: tf.Tensor4D, target: tf.Tensor2D, weights: tf.Tensor1D, numClasses: number): tf.Scalar {
-  const logp = tf.logSoftmax(logits.reshape([-1, numClasses]));
-  const ce = tf.neg(tf.sum(tf.mul(target, logp), 1));
-  return tf.div(tf.sum(tf.mul(ce, weights)), tf.sum(weights)) as tf.Scalar;
-}
-
 /** Dynamic-pixel accuracy on class frames (a class match is an exact colour match). */
 export function classDynamicAccuracy(pred: Uint8Array, truth: Uint8Array, last: Uint8Array): { correct: number; total: number } {
   let correct = 0, total = 0;
@@ -238,7 +183,7 @@ export async function trainLatent(opts: TrainLatentOptions): Promise<TrainLatent
   const run: Run<TrainLatentConfig & { backendInfo?: unknown }> = opts.resume
     ? await openRun(opts.resume, { wandb: opts.wandb })
     : await createRun({ stage: 'train-latent', name: opts.name, root: opts.root, config: opts.config, wandb: opts.wandb });
-  const cfg = opts.resume ? { ...DEFAULT_TRAIN_LATENT_CONFIG, ...run.config, ...(opts.steps ? { steps: opts.steps } : {}) } : opts.config;
+  const cfg = opts.resume ? { ...DEFAULT_TRAIN_LATENT_CONFIG, ...run.config, ...(opts.steps ? { steps: opts.steps } : {}), ...(opts.workers ? { workers: opts.workers } : {}) } : opts.config;
   const backendInfo = await initBackend(cfg.backend, { log });
   const mcfg = cfg.model;
   log(`train-latent: run folder ${run.dir}`);
@@ -285,6 +230,10 @@ export async function trainLatent(opts: TrainLatentOptions): Promise<TrainLatent
     log(`train-latent: resumed at step ${state.step}`);
   }
   model.codebook = ema.codebook; // the EMA owns the codebook array from here on
+  const workers = Math.max(1, Math.min(cfg.workers ?? 1, cfg.batchSize));
+  const replicaOptions: LatentReplicaOptions = { model: mcfg, dynamicWeight: cfg.dynamicWeight, commitment: cfg.commitment };
+  const parallel = await DataParallel.start(latentReplica(model, replicaOptions), { module: new URL('./latent-batch.ts', import.meta.url), options: replicaOptions }, workers, cfg.backend);
+  if (workers > 1) log(`train-latent: ${workers} replicas share each batch (main thread + ${workers - 1} worker threads)`);
 
   const saveLast = async (): Promise<void> => {
     state.prng = rng.getState();
@@ -311,9 +260,7 @@ export async function trainLatent(opts: TrainLatentOptions): Promise<TrainLatent
       parts.push(tf.tidy(() => model.encodeContinuous(b.older, b.last, b.next).dataSync() as Float32Array));
       disposeBatch(b);
     }
-    const all = new Float32Array(parts.reduce((a, r) => a + r.length, 0));
-    let off = 0;
-    for (const r of parts) { all.set(r, off); off += r.length; }
+    const all = concatFloats(parts);
     const km = kmeans(all, mcfg.codeDim, mcfg.codebookSize, 20, () => rng.next());
     ema.reinit(km.centres, km.counts);
     log(`step ${state.step + 1}: codebook set to k-means centres of ${all.length / mcfg.codeDim} encoder outputs (sizes ${km.counts.join(' ')})`);
@@ -326,30 +273,23 @@ export async function trainLatent(opts: TrainLatentOptions): Promise<TrainLatent
       if (stopping) break;
       if (cfg.timeLimitMin > 0 && secondsBefore + (Date.now() - started) / 1000 > cfg.timeLimitMin * 60) { log('train-latent: time limit reached'); break; }
       const t0 = performance.now();
-      const windows = Array.from({ length: cfg.batchSize }, () => train[rng.int(train.length)]);
-      const packed = packBatchOf(ds, windows, mcfg, cfg.dynamicWeight);
-      const t = toTensors(packed, mcfg);
-      const tPack = performance.now() - t0;
+      const windows = Array.from({ length: cfg.batchSize }, () => ds.frames(train[rng.int(train.length)]));
+      const warm = state.step < cfg.continuousWarmupSteps;
+      const batchWeight = windows.reduce((s, w) => s + windowWeight(w, cfg.dynamicWeight), 0);
+      const shards: LatentShard[] = Array.from({ length: workers }, (_, i) => ({
+        windows: windows.slice(Math.floor((i * windows.length) / workers), Math.floor(((i + 1) * windows.length) / workers)),
+        warm, batchWeight, batchWindows: windows.length,
+      }));
+      const tData = performance.now() - t0;
       const lr = learningRate(cfg, state.step);
       setLr(lr);
-      let zData: Float32Array = new Float32Array(0);
-      let codes: Int32Array = new Int32Array(0);
-      let ceValue = 0, commitValue = 0;
-      const warm = state.step < cfg.continuousWarmupSteps;
-      const cost = optimizer.minimize(() => {
-        const z = model.encodeContinuous(t.older, t.last, t.next);
-        codes = model.nearestCodes(z);
-        zData = z.dataSync() as Float32Array;
-        const zq = model.codeVectors(codes);
-        const logits = model.decode(t.older, t.last, warm ? z : model.quantize(z, codes));
-        const ce = weightedCrossEntropy(logits, t.target, t.weights, mcfg.numClasses);
-        const commit = warm ? tf.scalar(0) : tf.mean(tf.square(tf.sub(z, zq)));
-        ceValue = ce.dataSync()[0];
-        commitValue = commit.dataSync()[0];
-        return tf.add(ce, tf.mul(commit, cfg.commitment)) as tf.Scalar;
-      }, true, vars);
-      cost?.dispose();
-      disposeBatch(t);
+      const { grads, results } = await parallel.gradients(shards);
+      optimizer.applyGradients(Object.entries(grads).map(([name, tensor]) => ({ name, tensor })));
+      Object.values(grads).forEach((g) => g.dispose());
+      const zData = concatFloats(results.map((r) => r.aux.z));
+      const codes = Int32Array.from(results.flatMap((r) => [...r.aux.codes]));
+      const ceValue = results.reduce((s, r) => s + r.aux.ce, 0);
+      const commitValue = results.reduce((s, r) => s + r.aux.commit, 0);
       let restarted: number[] = [];
       if (warm) {
         if (state.step + 1 === cfg.continuousWarmupSteps) startCodebook();
@@ -361,7 +301,7 @@ export async function trainLatent(opts: TrainLatentOptions): Promise<TrainLatent
       const usage = codeUsage(codes, mcfg.codebookSize);
       codesSeen.push(...codes);
       push('ce', ceValue); push('commit', commitValue); push('perplexity', usage.perplexity);
-      push('step_ms', performance.now() - t0); push('pack_ms', tPack);
+      push('step_ms', performance.now() - t0); push('data_ms', tData);
       if (restarted.length) log(`step ${state.step}: restarted dead codes ${restarted.join(', ')}`);
 
       if (state.step % cfg.logEvery === 0) {
@@ -370,7 +310,7 @@ export async function trainLatent(opts: TrainLatentOptions): Promise<TrainLatent
         run.logMetrics({
           step: state.step, split: 'train', lr, ce: mean('ce'), commit: mean('commit'), batch_perplexity: mean('perplexity'),
           window_perplexity: used.perplexity, codes_used: used.used, code_counts: used.counts,
-          step_ms: mean('step_ms'), pack_ms: mean('pack_ms'), restarts: restarted.length,
+          step_ms: mean('step_ms'), data_ms: mean('data_ms'), restarts: restarted.length,
         });
         progress.update(state.step, { ce: mean('ce'), ppl: used.perplexity, used: used.used, ms: Math.round(mean('step_ms')) });
         for (const k of Object.keys(recent)) recent[k] = [];
@@ -403,6 +343,7 @@ export async function trainLatent(opts: TrainLatentOptions): Promise<TrainLatent
     run.writeSummary({ step: state.step, best: state.best, trainSeconds: state.trainSeconds, backend: backendInfo.name, stopped: stopping, splits: summary, testEval });
   } finally {
     removeInterrupt();
+    await parallel.close();
     await run.close();
     if (!opts.dataset) ds.close();
   }
@@ -511,4 +452,11 @@ async function writeCurves(run: Run<unknown>): Promise<void> {
       { name: 'dynamic accuracy', points: valLines.map((l) => [l.step, Number(l.dynamicAccuracy)] as [number, number]) },
     ], { title: 'validation dynamic-pixel accuracy', xLabel: 'step' });
   }
+}
+
+function concatFloats(parts: Float32Array[]): Float32Array {
+  const out = new Float32Array(parts.reduce((n, p) => n + p.length, 0));
+  let off = 0;
+  for (const p of parts) { out.set(p, off); off += p.length; }
+  return out;
 }

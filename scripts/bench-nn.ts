@@ -1,17 +1,17 @@
-// npm run bench:nn -- [--backends wasm,cpu] [--nets dqn-nature] [--steps 10] [--json] [--profile]
+// npm run bench:nn -- [--backends wasm,cpu] [--nets dqn-nature] [--steps 10] [--replicas 2] [--json] [--profile]
 //
 // Median milliseconds per training step (forward + backward + Adam on random data) and per
 // inference call, for the reference networks of ../shared/peer-bench.md and the project's own
-// networks, on each available backend. Add a network: export a BenchNetSpec and list it in NETWORKS.
+// networks, on each available backend. Add a network: export a BenchNetSpec and list it in NETWORKS
+// (scripts/bench-nn-nets.ts). With --replicas N a training step is shared data-parallel by the main
+// thread and N-1 worker threads (models/data-parallel.ts), as `stage:train-latent --workers N` trains.
 import * as tf from '@tensorflow/tfjs';
 import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { initBackend, type BackendPreference } from '../models/backend';
-import { referenceNets, type BenchNetSpec } from '../models/reference-nets';
-import { latentActionBenchSpec } from '../models/latent-action';
-
-/** Every network the benchmark knows; project networks are appended here. */
-const NETWORKS: BenchNetSpec[] = [...referenceNets, latentActionBenchSpec()];
+import type { BenchNetSpec } from '../models/reference-nets';
+import { DataParallel } from '../models/data-parallel';
+import { createReplica, NETWORKS } from './bench-nn-nets';
 
 /** PyTorch CPU on this kind of machine (../shared/peer-bench.md), ms. */
 const PYTORCH_MS: Record<string, number> = {
@@ -76,6 +76,39 @@ async function trainStep(spec: BenchNetSpec, batch: number, o: Opts): Promise<Ti
   }
 }
 
+/** The same step shared by `o.replicas` threads, each on batch/replicas samples. */
+async function parallelTrainStep(spec: BenchNetSpec, batch: number, backend: BackendPreference, o: Opts): Promise<Timing> {
+  const options = { net: spec.name, batch: Math.ceil(batch / o.replicas), replicas: o.replicas };
+  const replica = createReplica(options);
+  const dp = await DataParallel.start(replica, { module: new URL('./bench-nn-nets.ts', import.meta.url), options }, o.replicas, backend);
+  const opt = tf.train.adam(1e-4);
+  const shards = Array.from({ length: o.replicas }, () => null);
+  const step = async () => {
+    const { grads } = await dp.gradients(shards);
+    opt.applyGradients(Object.entries(grads).map(([name, tensor]) => ({ name, tensor })));
+    tf.dispose(Object.values(grads));
+  };
+  try {
+    for (let i = 0; i < o.warmup; i++) await step();
+    const times: number[] = [];
+    const cpu: number[] = [];
+    const start = performance.now();
+    while (times.length < o.steps && (times.length === 0 || performance.now() - start < o.maxS * 1000)) {
+      const c = process.cpuUsage(); // the whole process: the worker threads' CPU time too
+      const t = performance.now();
+      await step();
+      times.push(performance.now() - t);
+      const d = process.cpuUsage(c);
+      cpu.push((d.user + d.system) / 1000);
+    }
+    return { ms: median(times), cpuMs: median(cpu), n: times.length };
+  } finally {
+    await dp.close();
+    opt.dispose();
+    replica.dispose();
+  }
+}
+
 async function forward(spec: BenchNetSpec, batch: number, o: Opts): Promise<Timing> {
   const net = spec.build();
   const data = net.makeBatch(batch);
@@ -113,6 +146,7 @@ async function profile(label: string, fn: () => void): Promise<void> {
 
 interface Opts {
   steps: number;
+  replicas: number;
   warmup: number;
   maxS: number;
   profile: boolean;
@@ -128,6 +162,7 @@ async function main(): Promise<void> {
       },
       nets: { type: 'string', default: '', describe: 'comma list of network names to run (default: all)' },
       steps: { type: 'number', default: 10, describe: 'timed training steps per network (median reported)' },
+      replicas: { type: 'number', default: 1, describe: 'threads sharing each training step (data parallel; wasm and cpu backends)' },
       warmup: { type: 'number', default: 3, describe: 'untimed steps first' },
       'max-s': {
         type: 'number', default: 60,
@@ -144,7 +179,11 @@ async function main(): Promise<void> {
     .strict()
     .help()
     .parseAsync();
-  const o: Opts = { steps: argv.steps, warmup: argv.warmup, maxS: argv['max-s'], profile: argv.profile };
+  if (!Number.isInteger(argv.replicas) || argv.replicas < 1) {
+    console.error(`--replicas ${argv.replicas}: expected a whole number >= 1`);
+    process.exit(2);
+  }
+  const o: Opts = { steps: argv.steps, replicas: argv.replicas, warmup: argv.warmup, maxS: argv['max-s'], profile: argv.profile };
   const wanted = argv.nets ? argv.nets.split(',').map((s) => s.trim()) : null;
   const nets = NETWORKS.filter((n) => wanted == null || wanted.includes(n.name));
   if (wanted != null && nets.length !== wanted.length) {
@@ -185,10 +224,11 @@ async function main(): Promise<void> {
           rows.push([info.name, key, 'train', 'skipped', '', '', '', `> --cpu-max-gmac`]);
           continue;
         }
-        const t = await trainStep(spec, b, o);
+        const parallel = o.replicas > 1 && info.name !== 'tensorflow'; // native TensorFlow uses every core itself
+        const t = parallel ? await parallelTrainStep(spec, b, pref, o) : await trainStep(spec, b, o);
         res.train_ms[key] = round(t.ms);
         const gmacs = (3 * spec.forwardMacs * b) / (t.cpuMs * 1e6);
-        rows.push([info.name, key, 'train', fmt(t.ms), fmt(t.cpuMs), String(t.n), gmacs.toFixed(1), ratio(key, t.ms)]);
+        rows.push([info.name, key, parallel ? `train x${o.replicas}` : 'train', fmt(t.ms), fmt(t.cpuMs), String(t.n), gmacs.toFixed(1), ratio(key, t.ms)]);
       }
       for (const b of spec.forwardBatches) {
         const key = `${spec.name}-b${b}`;

@@ -1,7 +1,9 @@
 // Video benchmarks: lossless codecs on Breakout-like frames (size, encode and decode speed, bit
 // exactness), and the recording reader's throughput on a 100-episode recording.
 //   npx tsx scripts/bench-video.ts [--episodes 100] [--steps 1000] [--dir data/bench-video] [--reps 3] [--real] [--no-codecs]
-// --real also records and reads real-game episodes (needs ATARI_ROM_DIR). Prints medians of 3 runs.
+//     [--recording DIR]
+// --real also records and reads real-game episodes (needs ATARI_ROM_DIR); --recording DIR times the reader
+// on an existing recording only (e.g. the 100 episodes of stage:record). Prints medians of 3 runs.
 import { execFileSync, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
@@ -124,6 +126,8 @@ async function readerTable(dir: string, label: string): Promise<void> {
 }
 
 async function main(): Promise<void> {
+  const recording = arg('recording', '');
+  if (recording) return readerTable(recording, recording);
   mkdirSync(DIR, { recursive: true });
   if (!args.includes('--no-codecs')) await codecTable();
   const synth = join(DIR, `synthetic-${EPISODES}x${STEPS}`);

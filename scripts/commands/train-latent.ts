@@ -22,6 +22,7 @@ interface Args {
   'eval-every': number;
   seed: number;
   backend: string;
+  workers: number;
   wandb?: boolean;
 }
 
@@ -53,6 +54,7 @@ export const trainLatentCommand: CommandModule<object, Args> = {
       .option('eval-every', { type: 'number', default: D.evalEvery, describe: 'Steps between validation passes (and best checkpoints)' })
       .option('seed', { type: 'number', default: D.seed, describe: 'Seed of initialisation and sampling' })
       .option('backend', { type: 'string', choices: BACKEND_CHOICES, default: D.backend, describe: 'TensorFlow.js backend' })
+      .option('workers', { type: 'number', default: D.workers, describe: 'Threads that share each batch (data parallel): WebAssembly uses one core per thread, so 2 on a 2-core machine' })
       .option('wandb', { type: 'boolean', describe: 'Log to Weights & Biases (default: when WANDB_API_KEY is set)' }),
   handler: async (args) => {
     for (const [flag, v, ok] of [
@@ -62,6 +64,7 @@ export const trainLatentCommand: CommandModule<object, Args> = {
       ['--context', args.context, Number.isInteger(args.context) && args.context >= 1 && args.context <= 8],
       ['--codes', args.codes, Number.isInteger(args.codes) && args.codes >= 2 && args.codes <= 256],
       ['--channels', args.channels.join(' '), args.channels.length === 3 && args.channels.every((c) => Number.isInteger(c) && c > 0)],
+      ['--workers', args.workers, Number.isInteger(args.workers) && args.workers >= 1 && args.workers <= args.batch],
       ['--blocks', args.blocks, Number.isInteger(args.blocks) && args.blocks >= 0],
       ['--dynamic-weight', args['dynamic-weight'], args['dynamic-weight'] >= 0],
       ['--time-limit', args['time-limit'], args['time-limit'] >= 0],
@@ -81,6 +84,7 @@ export const trainLatentCommand: CommandModule<object, Args> = {
       gridEvery: args['eval-every'],
       seed: args.seed,
       backend: args.backend as BackendPreference,
+      workers: args.workers,
       model: {
         ...DEFAULT_LATENT_ACTION_CONFIG,
         contextFrames: args.context,
@@ -91,9 +95,13 @@ export const trainLatentCommand: CommandModule<object, Args> = {
         bodyBlocks: args.blocks,
       },
     };
-    // On --resume the run's own config.json holds; an explicit --steps extends it.
-    const stepsGiven = process.argv.some((a) => a === '--steps' || a.startsWith('--steps='));
-    const result = await trainLatent({ config, name: args.name, resume: args.resume, steps: args.resume && stepsGiven ? args.steps : undefined, wandb: args.wandb });
+    // On --resume the run's own config.json holds; an explicit --steps extends it, --workers overrides it.
+    const given = (flag: string) => process.argv.some((a) => a === flag || a.startsWith(`${flag}=`));
+    const result = await trainLatent({
+      config, name: args.name, resume: args.resume, wandb: args.wandb,
+      steps: args.resume && given('--steps') ? args.steps : undefined,
+      workers: args.resume && given('--workers') ? args.workers : undefined,
+    });
     console.log(`train-latent: ${result.stopped ? 'stopped' : 'done'} at step ${result.step}; run folder ${result.runDir}`);
     if (result.best) console.log(`best validation (step ${result.best.step}): dynamic accuracy ${result.best.dynamicAccuracy.toFixed(3)}, codes used ${result.best.codesUsed}`);
   },
