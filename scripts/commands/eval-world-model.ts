@@ -1,4 +1,5 @@
 // `npm run eval:world-model`: the world model's yardstick on real trajectories (issue 6).
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { CommandModule } from 'yargs';
 import { BACKEND_CHOICES, initBackend, type BackendPreference } from '../../models/backend';
@@ -18,6 +19,7 @@ interface Args {
   'action-map': string;
   out?: string;
   json?: boolean;
+  'write-meta': boolean;
   batch: number;
   backend: string;
 }
@@ -39,6 +41,7 @@ export const evalWorldModelCommand: CommandModule<object, Args> = {
       .option('action-map', { type: 'string', default: 'checkpoints/action-map', describe: 'Action map checkpoint (for --mode act)' })
       .option('out', { type: 'string', describe: 'Folder for predicted frames (DIR/<trajectory>/start-SSSS/pred-HHH.png); default data/eval/world-model-<time>' })
       .option('json', { type: 'boolean', default: false, describe: 'Print the results as one JSON line at the end' })
+      .option('write-meta', { type: 'boolean', default: false, describe: "Record the figures in the checkpoint's checkpoint.json (--mode act: the action map's too)" })
       .option('batch', { type: 'number', default: 8, describe: 'Starts predicted together' })
       .option('backend', { type: 'string', choices: BACKEND_CHOICES, default: 'auto', describe: 'TensorFlow.js backend' }),
   handler: async (args) => {
@@ -66,6 +69,19 @@ export const evalWorldModelCommand: CommandModule<object, Args> = {
     }
     writeJsonAtomic(join(out, 'results.json'), { checkpoint: args.checkpoint, mode, horizon: args.horizon, stride: args.stride, results });
     log(`predicted frames and results.json in ${out}`);
+    if (args['write-meta']) {
+      const figures = { results, command: ['npm', 'run', 'eval:world-model', '--', ...process.argv.slice(3)], at: new Date().toISOString() };
+      recordEval(args.checkpoint, mode, figures);
+      if (mode === 'act') recordEval(args['action-map'], mode, figures);
+    }
     if (args.json) console.log(JSON.stringify({ checkpoint: args.checkpoint, mode, results }));
   },
 };
+
+/** Store evaluation figures in a checkpoint's index, under meta.eval[mode]. */
+function recordEval(checkpoint: string, mode: EvalMode, figures: unknown): void {
+  const path = join(checkpoint, 'checkpoint.json');
+  const index = JSON.parse(readFileSync(path, 'utf8')) as { meta: { eval?: Record<string, unknown> } };
+  index.meta.eval = { ...index.meta.eval, [mode]: figures };
+  writeJsonAtomic(path, index);
+}
