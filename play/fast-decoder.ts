@@ -11,7 +11,7 @@
 //    logits: the prior only adds prior[last class][c] to each sub-pixel's logits.
 // Browser-safe (TensorFlow.js only).
 import * as tf from '@tensorflow/tfjs';
-import { depthToSpace, type LatentActionModel, padding, unpackClasses } from '../models/latent-action';
+import { depthToSpace, type LatentActionModel, padding } from '../models/latent-action';
 
 const EXPECTED = ['dec/stem_last/kernel', 'dec/down/kernel', 'dec/up/kernel', 'dec/refine/kernel', 'dec/head/kernel', 'dec/prior'];
 
@@ -76,9 +76,18 @@ export class FastDecoder {
     this.cellsPerFrame = this.cells * 16;
     this.stemPre = new Float32Array(this.cells * S);
     this.lastCells = new Int8Array(this.cellsPerFrame);
+    // The frame pixel of each packed sub-pixel (unpackClasses' layout; padding rows map nowhere).
+    this.pixelOf = new Int32Array(this.cellsPerFrame).fill(-1);
+    const { top } = padding(cfg);
+    const w4 = cfg.width / 4;
+    for (let y = 0; y < cfg.height; y++) {
+      const py = y + top;
+      for (let x = 0; x < cfg.width; x++) this.pixelOf[((py >> 2) * w4 + (x >> 2)) * 16 + (py & 3) * 4 + (x & 3)] = y * cfg.width + x;
+    }
   }
 
   private readonly lastCells: Int8Array;
+  private readonly pixelOf: Int32Array;
 
   /** Start from K context class frames (oldest first). */
   reset(frames: readonly Uint8Array[]): void {
@@ -157,14 +166,20 @@ export class FastDecoder {
     const cb = this.codeBias[code];
     if (!cb) throw new RangeError(`code ${code} outside the codebook (0..${cfg.codebookSize - 1})`);
     if (this.frames.length === 0) throw new Error('FastDecoder.predict before reset');
-    // Stem: bias + each context frame's contribution at its position, then ReLU.
-    const S = this.stemChannels, pre = this.stemPre;
-    for (let o = 0; o < pre.length; o += S) for (let k = 0; k < S; k++) pre[o + k] = this.stemBias[k];
-    this.contribs.forEach((c, pos) => {
-      const part = c[pos];
+    // Stem: each context frame's contribution at its position, plus the bias, then ReLU (few passes:
+    // this runs every frame).
+    const S = this.stemChannels, pre = this.stemPre, bias = this.stemBias;
+    pre.set(this.contribs[0][0]);
+    for (let pos = 1; pos < this.contribs.length; pos++) {
+      const part = this.contribs[pos][pos];
       for (let i = 0; i < pre.length; i++) pre[i] += part[i];
-    });
-    for (let i = 0; i < pre.length; i++) if (pre[i] < 0) pre[i] = 0;
+    }
+    for (let o = 0; o < pre.length; o += S) {
+      for (let k = 0; k < S; k++) {
+        const v = pre[o + k] + bias[k];
+        pre[o + k] = v > 0 ? v : 0;
+      }
+    }
     const { paddedH } = padding(cfg);
     const lastCells = this.lastCells;
     const delta = tf.tidy(() => {
@@ -184,22 +199,24 @@ export class FastDecoder {
     } finally {
       delta.dispose();
     }
+    // Argmax of logits + prior[last class], written straight to the frame (padding sub-pixels skipped).
     const C = cfg.numClasses;
-    const prior = this.prior;
-    const cells = new Uint8Array(this.cellsPerFrame);
+    const prior = this.prior, pixelOf = this.pixelOf;
+    const frame = new Uint8Array(cfg.height * cfg.width);
     for (let i = 0, o = 0; i < this.cellsPerFrame; i++, o += C) {
       const last = lastCells[i];
-      const pr = last >= 0 ? last * C : -1;
+      if (last < 0) continue;
+      const pr = last * C;
       let best = 0;
-      let bestV = -Infinity;
-      for (let c = 0; c < C; c++) {
-        const v = logits[o + c] + (pr >= 0 ? prior[pr + c] : 0);
+      let bestV = logits[o] + prior[pr];
+      for (let c = 1; c < C; c++) {
+        const v = logits[o + c] + prior[pr + c];
         // Strictly greater: ties go to the lowest class, as tf.argMax does.
         if (v > bestV) { bestV = v; best = c; }
       }
-      cells[i] = best;
+      frame[pixelOf[i]] = best;
     }
-    return unpackClasses(cfg, cells);
+    return frame;
   }
 
   /** The last frame's class per sub-pixel in packed order, -1 on padding rows. */
