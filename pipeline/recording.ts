@@ -128,14 +128,16 @@ export interface RecordingBatch {
 
 /**
  * Stream every frame of a recording in batches, decoding `concurrency` episodes at once (one ffmpeg
- * each). Batches of one episode arrive in order; episodes interleave.
+ * each). Batches of one episode arrive in order; episodes interleave when concurrency > 1.
  */
 export async function* readRecording(
   dir: string | RecordedEpisode[],
   opts: { concurrency?: number; batchSize?: number } = {},
 ): AsyncGenerator<RecordingBatch> {
   const episodes = typeof dir === 'string' ? listRecording(dir) : dir;
-  const concurrency = Math.max(1, opts.concurrency ?? 2);
+  // One decoder by default: on two cores a second ffmpeg made it slower (3,501 vs 6,089 frames/s measured
+  // with `npm run bench:video -- --recording`), as the decoders and this loop then share the cores.
+  const concurrency = Math.max(1, opts.concurrency ?? 1);
   const batchSize = opts.batchSize ?? 64;
   // A small bounded queue fed by `concurrency` decoder loops.
   const queue: RecordingBatch[] = [];

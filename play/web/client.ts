@@ -23,9 +23,12 @@ interface PageState {
   realSteps: number;
   decoder: string;
   lastLatencyMs: number;
+  /** The episode so far: the class frames it started from and the actions taken (to replay it elsewhere). */
+  episode: () => { context: Uint8Array[]; actions: number[] };
 }
 
-const state: PageState = { ready: false, error: null, backend: '', steps: 0, realSteps: 0, decoder: '', lastLatencyMs: 0 };
+let episode: { context: Uint8Array[]; actions: number[] } = { context: [], actions: [] };
+const state: PageState = { ready: false, error: null, backend: '', steps: 0, realSteps: 0, decoder: '', lastLatencyMs: 0, episode: () => episode };
 (window as unknown as { neuralBreakout: PageState }).neuralBreakout = state;
 
 const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
@@ -144,6 +147,7 @@ async function main(): Promise<void> {
       game.reset({ seed, start: startIndex });
     }
     seed++;
+    episode = { context: game.contextClasses(), actions: [] };
     draw(neuralCanvas, game.screenRGB(), neuralImage);
     twinEl.textContent = '';
   };
@@ -195,6 +199,7 @@ async function main(): Promise<void> {
       } else if (!paused) {
         const action = held.has(' ') ? FIRE : held.has('ArrowLeft') && !held.has('ArrowRight') ? LEFT : held.has('ArrowRight') && !held.has('ArrowLeft') ? RIGHT : NOOP;
         const r = game.step(action);
+        episode.actions.push(action);
         state.steps++;
         state.lastLatencyMs = r.info.latencyMs;
         draw(neuralCanvas, r.observation, neuralImage);
