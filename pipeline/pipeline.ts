@@ -40,10 +40,10 @@ export const PIPELINE_PRESETS: Record<PresetName, PipelinePreset> = {
     actionMap: { epochs: 2, batchSize: 64 },
   },
   tiny: {
-    description: 'a playable crude model in under 15 minutes: short DQN, a few random-heavy episodes, a few hundred world-model steps',
+    description: 'a playable crude model in under 15 minutes: short DQN, a few random-heavy episodes, 1,500 world-model steps on both cores',
     dqn: { totalSteps: 3_000, learningStarts: 1_000, normSteps: 1_000, bufferSize: 10_000, hidden: [64, 64], checkpointEvery: 10_000, targetUpdate: 500, epsDecaySteps: 2_000 },
     record: { episodes: 6, percentRandom: 50, maxSteps: 400, preview: false, workers: 1 },
-    latent: { steps: 250, timeLimitMin: 8, batchSize: 8, warmupSteps: 20, evalEvery: 50, valWindows: 32, gridEvery: 125, checkpointEvery: 50, model: SMALL_DECODER },
+    latent: { steps: 1500, timeLimitMin: 9, batchSize: 8, workers: 2, warmupSteps: 50, continuousWarmupSteps: 100, evalEvery: 250, valWindows: 64, gridEvery: 500, checkpointEvery: 250, model: SMALL_DECODER },
     actionMap: { epochs: 20 },
   },
   full: {
