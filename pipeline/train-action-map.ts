@@ -293,7 +293,7 @@ export async function trainActionMap(opts: TrainActionMapOptions): Promise<Train
   const meta = {
     kind: ACTION_MAP_KIND,
     config: mcfg,
-    command: ['npm', 'run', 'stage:train-action-map', '--', ...process.argv.slice(2)],
+    command: ['npm', 'run', 'stage:train-action-map', '--', ...process.argv.slice(3)],
     data: { pairs: cfg.pairs || '(given in memory)', worldModel: pairs.worldModel ?? null, contextFrames: pairs.contextFrames, splits: stats.splits, actionHistogram: stats.actionHistogram },
     eval: evalFigures,
     temperature: cfg.temperature,
