@@ -14,7 +14,7 @@ import { FRAME_FEATURES, frameFeatures } from '../models/action-map';
 import { readCheckpointIndex } from '../models/checkpoint';
 import { writeFileAtomic, writeJsonAtomic } from './atomic';
 import { UserError } from './errors';
-import { BREAKOUT_ACTION_SET } from './eval-world-model';
+import { actionIndex } from './eval-world-model';
 import { buildLatentDataset, type LatentDataset, type Split, type Window } from './latent-dataset';
 import { Progress, onInterrupt } from './progress';
 import { createRun } from './run';
@@ -74,13 +74,6 @@ export interface PairsJson extends Omit<ActionPairs, 'features'> {
   worldModel: string;
   featureSize: number;
   actionNames: readonly string[];
-}
-
-/** Minimal-set index of an ALE action id; UserError naming the source when it is not Breakout's. */
-export function actionIndex(ale: number, where: string): number {
-  const i = BREAKOUT_ACTION_SET.indexOf(ale as (typeof BREAKOUT_ACTION_SET)[number]);
-  if (i < 0) throw new UserError(`${where}: action ${ale} is not in Breakout's minimal set (${BREAKOUT_ACTION_SET.join(', ')})`);
-  return i;
 }
 
 /** The code encoder of a world model, as collectPairsFrom needs it (a WorldModel, or a stand-in in tests). */

@@ -18,6 +18,13 @@ import { deltaTPsnr, psnr, scoreFrame, summarizeHorizon, type FrameScores, type 
 /** Breakout's minimal action set as ALE ids; an action index is a position in this list. */
 export const BREAKOUT_ACTION_SET = [0, 1, 3, 4] as const;
 
+/** Minimal-set index of an ALE action id; UserError naming the source when it is not Breakout's. */
+export function actionIndex(ale: number, where: string): number {
+  const i = BREAKOUT_ACTION_SET.indexOf(ale as (typeof BREAKOUT_ACTION_SET)[number]);
+  if (i < 0) throw new UserError(`${where}: action ${ale} is not in Breakout's minimal set (${BREAKOUT_ACTION_SET.join(', ')})`);
+  return i;
+}
+
 /** Load an action map checkpoint (stage 4, pipeline/action-map.ts) as an ActionToCode. */
 export async function loadActionToCode(dir: string): Promise<ActionToCode> {
   if (!existsSync(join(dir, 'checkpoint.json'))) throw new UserError(`action map not found: ${dir}/checkpoint.json (train one with npm run stage:train-action-map, or pass --action-map DIR)`);
@@ -28,17 +35,12 @@ export async function loadActionToCode(dir: string): Promise<ActionToCode> {
 const ACTION_HISTORY = 16;
 
 /** The action at step t as an index into Breakout's minimal set. */
-function actionIndex(traj: Trajectory, t: number): number {
-  const ale = traj.actions[t];
-  const index = BREAKOUT_ACTION_SET.indexOf(ale as (typeof BREAKOUT_ACTION_SET)[number]);
-  if (index < 0) throw new UserError(`${traj.source}: action ${ale} at step ${t} is not in Breakout's minimal set`);
-  return index;
-}
+const actionAt = (traj: Trajectory, t: number): number => actionIndex(traj.actions[t], `${traj.source} step ${t}`);
 
 /** The actions taken in the same game before step t (indices, oldest first, at most n). */
 function previousActions(traj: Trajectory, t: number, n: number): number[] {
   const out: number[] = [];
-  for (let k = t - 1; k >= 0 && out.length < n && !crossesReset(traj, k, t); k--) out.unshift(actionIndex(traj, k));
+  for (let k = t - 1; k >= 0 && out.length < n && !crossesReset(traj, k, t); k--) out.unshift(actionAt(traj, k));
   return out;
 }
 
@@ -126,7 +128,7 @@ export async function evalWorldModel(wm: WorldModel, traj: Trajectory, options: 
       } else {
         codes = live.map((i) => {
           const t = group[i] + h - 1;
-          return argmax(o.actionMap!.codeProbabilities(actionIndex(traj, t), contexts[i].slice(-K), previousActions(traj, t, ACTION_HISTORY)));
+          return argmax(o.actionMap!.codeProbabilities(actionAt(traj, t), contexts[i].slice(-K), previousActions(traj, t, ACTION_HISTORY)));
         });
       }
       codes.forEach((c) => codeCounts[c]++);

@@ -10,8 +10,9 @@ import { FRAME_FEATURES, frameFeatures } from '../../models/action-map';
 import { initBackend } from '../../models/backend';
 import { DEFAULT_LATENT_ACTION_CONFIG, type LatentActionConfig, LatentActionModel } from '../../models/latent-action';
 import {
-  actionIndex, collectPairs, collectPairsFrom, DEFAULT_COLLECT_PAIRS_CONFIG, formatPairStats, pairStats, readPairs, type CodeNamer,
+  collectPairs, collectPairsFrom, DEFAULT_COLLECT_PAIRS_CONFIG, formatPairStats, pairStats, readPairs, type CodeNamer,
 } from '../../pipeline/collect-pairs';
+import { actionIndex } from '../../pipeline/eval-world-model';
 import { rgbToClasses } from '../../pipeline/frame-classes';
 import { LatentDataset, MemoryFrameStore, type EpisodeInfo } from '../../pipeline/latent-dataset';
 import { writeVideo } from '../../pipeline/video';
