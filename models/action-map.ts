@@ -150,6 +150,14 @@ export const inputSize = (cfg: ActionMapConfig): number => cfg.numActions * (1 +
 export function encodeInput(
   cfg: ActionMapConfig, action: number, context: readonly Uint8Array[] | null, out: Float32Array, row = 0, previous?: ArrayLike<number> | null,
 ): void {
+  if (cfg.frameFeatures && !context) throw new Error('action map: this map needs the context frames');
+  encodeRow(cfg, action, previous ?? null, cfg.frameFeatures ? frameFeatures(context!) : null, out, row);
+}
+
+/** encodeInput with the frame features already computed (training keeps them per pair). */
+export function encodeRow(
+  cfg: ActionMapConfig, action: number, previous: ArrayLike<number> | null, features: Float32Array | null, out: Float32Array, row: number,
+): void {
   if (!Number.isInteger(action) || action < 0 || action >= cfg.numActions) throw new RangeError(`action map: action ${action} outside 0..${cfg.numActions - 1}`);
   const n = inputSize(cfg);
   const base = row * n;
@@ -161,10 +169,7 @@ export function encodeInput(
       if (a >= 0 && a < cfg.numActions) out[base + cfg.numActions * (1 + j) + a] = 1;
     }
   }
-  if (cfg.frameFeatures) {
-    if (!context) throw new Error('action map: this map needs the context frames');
-    out.set(frameFeatures(context), base + cfg.numActions * (1 + cfg.history));
-  }
+  if (cfg.frameFeatures && features) out.set(features, base + cfg.numActions * (1 + cfg.history));
 }
 
 /** The MLP: input → hidden ReLU layers → one logit per code (softmax applied by the caller). */

@@ -10,7 +10,7 @@
 import * as tf from '@tensorflow/tfjs';
 import sharp from 'sharp';
 import {
-  ACTION_MAP_KIND, ActionMap, buildActionMapModel, DEFAULT_ACTION_MAP_CONFIG, FRAME_FEATURES, inputSize,
+  ACTION_MAP_KIND, ActionMap, buildActionMapModel, DEFAULT_ACTION_MAP_CONFIG, encodeRow, FRAME_FEATURES, inputSize,
   temperatureProbabilities, type ActionMapConfig,
 } from '../models/action-map';
 import { initBackend, type BackendPreference } from '../models/backend';
@@ -108,20 +108,14 @@ export function previousActions(p: Pick<ActionPairs, 'episodes' | 'episode' | 't
 }
 
 /**
- * Input rows for the chosen pairs, laid out as encodeInput does: one-hot action, previous actions,
- * frame features. `hideHistory(r)` true leaves row r's history unknown (training's history dropout).
+ * Input rows for the chosen pairs, as the map encodes them at play time (encodeRow). `hideHistory(r)`
+ * true leaves row r's history unknown (training's history dropout).
  */
 export function inputsOf(cfg: ActionMapConfig, p: Pick<ActionPairs, 'action' | 'features' | 'episodes' | 'episode' | 'target'>, idx: readonly number[], hideHistory?: (row: number) => boolean): Float32Array {
-  const n = inputSize(cfg);
-  const x = new Float32Array(idx.length * n);
-  const featureAt = cfg.numActions * (1 + cfg.history);
+  const x = new Float32Array(idx.length * inputSize(cfg));
   idx.forEach((i, r) => {
-    x[r * n + p.action[i]] = 1;
-    if (cfg.history > 0 && !hideHistory?.(r)) {
-      const prev = previousActions(p, i, cfg.history);
-      for (let j = 0; j < prev.length; j++) x[r * n + cfg.numActions * (1 + j) + prev[prev.length - 1 - j]] = 1;
-    }
-    if (cfg.frameFeatures) x.set(p.features.subarray(i * FRAME_FEATURES, (i + 1) * FRAME_FEATURES), r * n + featureAt);
+    const previous = cfg.history > 0 && !hideHistory?.(r) ? previousActions(p, i, cfg.history) : null;
+    encodeRow(cfg, p.action[i], previous, p.features.subarray(i * FRAME_FEATURES, (i + 1) * FRAME_FEATURES), x, r);
   });
   return x;
 }
