@@ -1,11 +1,9 @@
 // Worker thread of models/data-parallel.ts: builds one replica and answers each shard with its gradients.
 import { parentPort, workerData } from 'node:worker_threads';
-import { initBackend } from './backend';
 import { serveReplica } from './data-parallel';
 
 void serveReplica(
   workerData,
   (msg) => parentPort?.postMessage(msg),
   (handler) => parentPort?.on('message', handler),
-  (pref) => initBackend(pref, { log: () => {} }),
 );

@@ -9,7 +9,7 @@
 // size), so that the shards' gradients add up to the batch's.
 import type { Worker } from 'node:worker_threads';
 import * as tf from '@tensorflow/tfjs';
-import type { BackendPreference } from './backend';
+import { type BackendPreference, initBackend } from './backend';
 import { startTsWorker } from './ts-worker';
 
 export interface GradientReplica<Shard, Aux> {
@@ -45,11 +45,8 @@ export interface WorkerInit {
 type Reply<Aux> = { ok: true; result?: ShardResult<Aux> } | { ok: false; error: string };
 
 const sizeOf = (v: tf.Variable) => v.shape.reduce((a, b) => a * b, 1);
-
-/** Total float count of the variables plus the state: the layout of the shared weight buffer. */
-export function parameterCount(replica: GradientReplica<unknown, unknown>): number {
-  return replica.variables.reduce((s, v) => s + sizeOf(v), 0) + (replica.state?.length ?? 0);
-}
+/** Floats of all the variables: one replica's gradients; its weights plus the state fill the weight buffer. */
+const variableFloats = (vars: tf.Variable[]) => vars.reduce((s, v) => s + sizeOf(v), 0);
 
 export class DataParallel<Shard, Aux> {
   private readonly weights: Float32Array;
@@ -64,7 +61,7 @@ export class DataParallel<Shard, Aux> {
   ) {
     this.weights = new Float32Array(weights);
     this.grads = new Float32Array(grads);
-    this.paramFloats = replica.variables.reduce((s, v) => s + sizeOf(v), 0);
+    this.paramFloats = variableFloats(replica.variables);
   }
 
   /** Replicas in all: the main thread's plus the workers'. */
@@ -82,9 +79,8 @@ export class DataParallel<Shard, Aux> {
     replicas: number,
     backend: BackendPreference,
   ): Promise<DataParallel<Shard, Aux>> {
-    const floats = parameterCount(replica as GradientReplica<unknown, unknown>);
-    const gradFloats = replica.variables.reduce((s, v) => s + sizeOf(v), 0);
-    const weights = new SharedArrayBuffer(floats * 4);
+    const gradFloats = variableFloats(replica.variables);
+    const weights = new SharedArrayBuffer((gradFloats + (replica.state?.length ?? 0)) * 4);
     const grads = new SharedArrayBuffer(Math.max(1, replicas - 1) * gradFloats * 4);
     const entry = new URL('./data-parallel-worker.ts', import.meta.url);
     const workers: Worker[] = [];
@@ -132,12 +128,11 @@ export class DataParallel<Shard, Aux> {
     results.push(...remote.map((r) => r!));
     const grads: tf.NamedTensorMap = {};
     let offset = 0;
-    const gradFloats = this.paramFloats;
     for (const v of this.replica.variables) {
       const n = sizeOf(v);
       const sum = new Float32Array(local.grads[v.name]!.dataSync());
       for (let w = 0; w < this.workers.length; w++) {
-        const part = this.grads.subarray(w * gradFloats + offset, w * gradFloats + offset + n);
+        const part = this.grads.subarray(w * this.paramFloats + offset, w * this.paramFloats + offset + n);
         for (let i = 0; i < n; i++) sum[i] += part[i]!;
       }
       local.grads[v.name]!.dispose();
@@ -191,15 +186,10 @@ function reply<Aux>(worker: Worker): Promise<ShardResult<Aux> | undefined> {
 }
 
 /** The worker's side (data-parallel-worker.ts): build the replica, then answer shards with gradients. */
-export async function serveReplica(
-  init: WorkerInit,
-  post: (msg: Reply<unknown>) => void,
-  onShard: (handler: (shard: unknown) => void) => void,
-  initBackend: (pref: BackendPreference) => Promise<unknown>,
-): Promise<void> {
+export async function serveReplica(init: WorkerInit, post: (msg: Reply<unknown>) => void, onShard: (handler: (shard: unknown) => void) => void): Promise<void> {
   let replica: GradientReplica<unknown, unknown>;
   try {
-    await initBackend(init.backend);
+    await initBackend(init.backend, { log: () => {} });
     const mod = (await import(init.module)) as { createReplica: (options: unknown) => GradientReplica<unknown, unknown> | Promise<GradientReplica<unknown, unknown>> };
     replica = await mod.createReplica(init.options);
   } catch (err) {
