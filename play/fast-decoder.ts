@@ -96,7 +96,7 @@ export class FastDecoder {
     this.frames = frames.map((f) => f.slice());
     this.contribs = this.frames.map((f) => this.fullContribs(f));
     this.sinceFull = 0;
-    FastDecoder.lastCells(this.model.config, this.frames[K - 1], this.lastCells);
+    this.setLastCells(this.frames[K - 1]);
   }
 
   /** Slide a new class frame into the context. */
@@ -112,7 +112,7 @@ export class FastDecoder {
     if (this.sinceFull >= REFRESH) this.sinceFull = 0;
     this.frames.push(frame.slice());
     this.contribs.push(next);
-    FastDecoder.lastCells(this.model.config, frame, this.lastCells);
+    this.setLastCells(frame);
   }
 
   /** Stem contribution of one class frame at every context position: K arrays [cells * S]. */
@@ -219,18 +219,10 @@ export class FastDecoder {
     return frame;
   }
 
-  /** The last frame's class per sub-pixel in packed order, -1 on padding rows. */
-  static lastCells(cfg: LatentActionModel['config'], classes: Uint8Array, out?: Int8Array): Int8Array {
-    const { top, paddedH } = padding(cfg);
-    const w4 = cfg.width / 4;
-    const cells = out ?? new Int8Array((paddedH / 4) * w4 * 16);
-    cells.fill(-1);
-    for (let y = 0; y < cfg.height; y++) {
-      const py = y + top;
-      const rowBase = (py >> 2) * w4 * 16 + (py & 3) * 4;
-      for (let x = 0; x < cfg.width; x++) cells[rowBase + (x >> 2) * 16 + (x & 3)] = classes[y * cfg.width + x];
-    }
-    return cells;
+  /** Keeps the last frame's class per sub-pixel in packed order (-1 on padding rows) for the prior. */
+  private setLastCells(classes: Uint8Array): void {
+    const { pixelOf, lastCells } = this;
+    for (let i = 0; i < pixelOf.length; i++) lastCells[i] = pixelOf[i] >= 0 ? classes[pixelOf[i]] : -1;
   }
 
   dispose(): void {
