@@ -30,12 +30,15 @@ function median(xs: number[]): number {
   return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
 }
 
-/** Runs `fn` warmup times, then up to `steps` timed times or until `maxS` seconds are spent. */
-function timeIt(fn: () => void, steps: number, warmup: number, maxS: number): Timing {
+/**
+ * Runs `fn` warmup times, then up to `steps` timed times or until `maxS` seconds are spent. CPU time
+ * is the whole process's, worker threads included.
+ */
+async function timeIt(fn: () => void | Promise<void>, steps: number, warmup: number, maxS: number): Promise<Timing> {
   const start = performance.now();
   for (let i = 0; i < warmup && performance.now() - start < maxS * 1000; i++) {
     const c = process.cpuUsage();
-    fn();
+    await fn();
     const ms = performance.now() - start;
     if (i === 0 && ms > maxS * 1000) {
       // One call already exceeds the budget (the pure-JS cpu backend): report that call alone.
@@ -49,7 +52,7 @@ function timeIt(fn: () => void, steps: number, warmup: number, maxS: number): Ti
   while (times.length < steps && (times.length === 0 || performance.now() - timedStart < maxS * 1000)) {
     const c = process.cpuUsage();
     const t = performance.now();
-    fn();
+    await fn();
     times.push(performance.now() - t);
     const d = process.cpuUsage(c);
     cpu.push((d.user + d.system) / 1000);
@@ -68,7 +71,7 @@ async function trainStep(spec: BenchNetSpec, batch: number, o: Opts): Promise<Ti
   };
   try {
     if (o.profile) await profile(`${spec.name}-b${batch} train`, step);
-    return timeIt(step, o.steps, o.warmup, o.maxS);
+    return await timeIt(step, o.steps, o.warmup, o.maxS);
   } finally {
     tf.dispose(data);
     opt.dispose();
@@ -89,19 +92,7 @@ async function parallelTrainStep(spec: BenchNetSpec, batch: number, backend: Bac
     tf.dispose(Object.values(grads));
   };
   try {
-    for (let i = 0; i < o.warmup; i++) await step();
-    const times: number[] = [];
-    const cpu: number[] = [];
-    const start = performance.now();
-    while (times.length < o.steps && (times.length === 0 || performance.now() - start < o.maxS * 1000)) {
-      const c = process.cpuUsage(); // the whole process: the worker threads' CPU time too
-      const t = performance.now();
-      await step();
-      times.push(performance.now() - t);
-      const d = process.cpuUsage(c);
-      cpu.push((d.user + d.system) / 1000);
-    }
-    return { ms: median(times), cpuMs: median(cpu), n: times.length };
+    return await timeIt(step, o.steps, o.warmup, o.maxS);
   } finally {
     await dp.close();
     opt.dispose();
@@ -115,7 +106,7 @@ async function forward(spec: BenchNetSpec, batch: number, o: Opts): Promise<Timi
   const call = () => tf.tidy(() => net.predict(data)).dataSync();
   try {
     if (o.profile) await profile(`${spec.name}-b${batch} forward`, call);
-    return timeIt(() => {
+    return await timeIt(() => {
       const out = tf.tidy(() => net.predict(data));
       out.dataSync();
       out.dispose();
@@ -204,7 +195,7 @@ async function main(): Promise<void> {
     // How fast is this machine right now? A plain 1024^3 matmul on wasm (XNNPACK, no kernels of ours).
     await initBackend('wasm', { log: () => {} });
     const [a, b] = [tf.randomNormal([1024, 1024]), tf.randomNormal([1024, 1024])];
-    const t = timeIt(() => tf.tidy(() => tf.matMul(a, b)).dataSync(), 10, 2, o.maxS);
+    const t = await timeIt(() => void tf.tidy(() => tf.matMul(a, b)).dataSync(), 10, 2, o.maxS);
     tf.dispose([a, b]);
     console.log(
       `calibration: wasm 1024^3 matmul ${fmt(t.ms)} ms wall (${(1024 ** 3 / t.ms / 1e6).toFixed(1)} GMAC/s), ` +
