@@ -13,6 +13,7 @@ import { dynamicAccuracy, psnr } from '../../pipeline/world-model-metrics';
 import type { WebConfig } from './config';
 import { type ActionToCode, fetchActionMap, isMlpActionMeta, tableActionMapFromMeta } from '../../models/action-map';
 import { ACTION_NAMES, FIRE, LEFT, NeuralGame, NOOP, RIGHT, type StartFrames } from '../neural-core';
+import { FpsCounter, FramePacer } from '../pacing';
 
 /** State the page exposes for tests and curious users (window.neuralBreakout). */
 interface PageState {
@@ -186,10 +187,8 @@ async function main(): Promise<void> {
   window.addEventListener('keyup', (e) => held.delete(e.key === 'Spacebar' ? ' ' : e.key));
   window.addEventListener('blur', () => held.clear());
 
-  let fpsShown = 0;
-  let fpsCount = 0;
-  let fpsSince = performance.now();
-  let next = performance.now();
+  const fpsCounter = new FpsCounter(performance.now());
+  const pacer = new FramePacer(1000 / fps, performance.now());
   state.ready = true;
   const tick = () => {
     try {
@@ -213,9 +212,7 @@ async function main(): Promise<void> {
           twinEl.textContent = `real vs neural: PSNR ${psnr(r.observation, realFrame).toFixed(1)} dB  dynamic-pixel accuracy ${acc === null ? '-' : acc.toFixed(2)}`;
           if (rr.terminated || rr.truncated) resetWanted = true;
         }
-        fpsCount++;
-        const now = performance.now();
-        if (now - fpsSince >= 1000) { fpsShown = Math.round((fpsCount * 1000) / (now - fpsSince)); fpsCount = 0; fpsSince = now; }
+        const fpsShown = fpsCounter.tick(performance.now());
         setStatus(`step ${r.info.step}  action ${ACTION_NAMES[action]}  model ${r.info.latencyMs.toFixed(1)} ms  ${fpsShown} fps  backend ${state.backend} (${state.decoder})${paused ? '  PAUSED' : ''}`);
       }
     } catch (err) {
@@ -223,10 +220,7 @@ async function main(): Promise<void> {
       setStatus(`error: ${state.error}`, true);
       return;
     }
-    next += 1000 / fps;
-    const wait = next - performance.now();
-    if (wait < -250) next = performance.now();
-    setTimeout(tick, Math.max(0, wait));
+    setTimeout(tick, pacer.wait(performance.now()));
   };
   tick();
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { FpsCounter, FramePacer } from '../../play/terminal-loop';
+import { FpsCounter, FramePacer } from '../../play/pacing';
 
 describe('FpsCounter', () => {
   it('shows 0 until a second has passed, then the ticks per second over that span', () => {
