@@ -132,6 +132,19 @@ export function readCheckpointMeta(dir: string): CheckpointMeta {
   return readCheckpointIndex(dir).meta;
 }
 
+/**
+ * Records evaluation figures in a checkpoint's checkpoint.json: as meta.eval, or with `key` as
+ * meta.eval[key] beside the figures already there. Written to a temporary file, then renamed.
+ */
+export function recordCheckpointEval(dir: string, figures: Record<string, unknown>, key?: string): void {
+  const index = readCheckpointIndex(dir);
+  const meta = index.meta as CheckpointMeta & { eval?: Record<string, unknown> };
+  meta.eval = key === undefined ? figures : { ...meta.eval, [key]: figures };
+  const path = join(dir, 'checkpoint.json');
+  writeFileSync(`${path}.tmp`, `${JSON.stringify(index, null, 2)}\n`);
+  renameSync(`${path}.tmp`, path);
+}
+
 /** A tf.io handler that loads one model of a checkpoint folder from disk. */
 export function fileModelLoader(dir: string, name = 'model'): tf.io.IOHandler {
   return {

@@ -2,13 +2,11 @@
 // life-loss termination, at most 108,000 emulated frames per game), played by a DQN checkpoint with
 // the same preprocessing it trained with. Greedy by default (--epsilon 0); FIRE is pressed
 // automatically at the start of each life, as in training. Game i is seeded with seed + i.
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { AtariEnv } from '../atari/env';
 import { findRom } from '../atari/roms';
 import { initBackend, type BackendPreference } from '../models/backend';
+import { recordCheckpointEval } from '../models/checkpoint';
 import { AtariPreprocessing } from './atari-preprocessing';
-import { writeJsonAtomic } from './atomic';
 import { loadDqnAgent } from './dqn-policy';
 import { UserError } from './errors';
 import { Progress } from './progress';
@@ -116,10 +114,7 @@ export async function evalDqn(opts: EvalDqnOptions): Promise<EvalDqnResult> {
     settings: { seed: opts.seed, epsilon: opts.epsilon, temperature: opts.temperature, stickyActions: opts.stickyActions, frameSkip: opts.frameSkip, maxEpisodeFrames: opts.maxEpisodeFrames, lifeLossTerminal: false },
   };
   if (opts.writeMeta) {
-    const path = join(opts.checkpoint, 'checkpoint.json');
-    const index = JSON.parse(readFileSync(path, 'utf8')) as { meta: Record<string, unknown> };
-    index.meta.eval = { ...result, command: ['npm', 'run', 'eval:dqn', '--', ...process.argv.slice(3)], at: new Date().toISOString() };
-    writeJsonAtomic(path, index);
+    recordCheckpointEval(opts.checkpoint, { ...result, command: ['npm', 'run', 'eval:dqn', '--', ...process.argv.slice(3)], at: new Date().toISOString() });
   }
   agent.model.dispose();
   return result;

@@ -1,8 +1,8 @@
 // `npm run eval:world-model`: the world model's yardstick on real trajectories (issue 6).
-import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { CommandModule } from 'yargs';
 import { BACKEND_CHOICES, initBackend, type BackendPreference } from '../../models/backend';
+import { recordCheckpointEval } from '../../models/checkpoint';
 import { UserError } from '../../pipeline/errors';
 import { evalWorldModel, formatEvalTable, loadActionToCode, type EvalMode, type EvalWorldModelResult } from '../../pipeline/eval-world-model';
 import { timestampName } from '../../pipeline/run';
@@ -71,17 +71,9 @@ export const evalWorldModelCommand: CommandModule<object, Args> = {
     log(`predicted frames and results.json in ${out}`);
     if (args['write-meta']) {
       const figures = { results, command: ['npm', 'run', 'eval:world-model', '--', ...process.argv.slice(3)], at: new Date().toISOString() };
-      recordEval(args.checkpoint, mode, figures);
-      if (mode === 'act') recordEval(args['action-map'], mode, figures);
+      recordCheckpointEval(args.checkpoint, figures, mode);
+      if (mode === 'act') recordCheckpointEval(args['action-map'], figures, mode);
     }
     if (args.json) console.log(JSON.stringify({ checkpoint: args.checkpoint, mode, results }));
   },
 };
-
-/** Store evaluation figures in a checkpoint's index, under meta.eval[mode]. */
-function recordEval(checkpoint: string, mode: EvalMode, figures: unknown): void {
-  const path = join(checkpoint, 'checkpoint.json');
-  const index = JSON.parse(readFileSync(path, 'utf8')) as { meta: { eval?: Record<string, unknown> } };
-  index.meta.eval = { ...index.meta.eval, [mode]: figures };
-  writeJsonAtomic(path, index);
-}

@@ -9,6 +9,7 @@ import {
   loadTensorGroup,
   optimizerState,
   readCheckpointMeta,
+  recordCheckpointEval,
   restoreOptimizerState,
   saveCheckpoint,
   tensorRecord,
@@ -113,5 +114,16 @@ describe('checkpoints', () => {
     await expect(loadModel(dir)).rejects.toThrow(/missing weight file model.weights.bin/);
     writeFileSync(join(dir, 'checkpoint.json'), '{ nope');
     await expect(loadModel(dir)).rejects.toThrow(/checkpoint.json is not valid JSON/);
+  });
+
+  it('records evaluation figures in checkpoint.json, keeping the rest of the meta', async () => {
+    const dir = join(mkdtempSync(join(tmpdir(), 'ckpt-')), 'wm');
+    await saveCheckpoint(dir, { models: { model: smallModel() }, meta: { step: 7, eval: { train: { accuracy: 0.5 } } } });
+    recordCheckpointEval(dir, { dynamicAccuracy: 0.7 }, 'reconstruct');
+    expect(readCheckpointMeta(dir)).toMatchObject({ step: 7, eval: { train: { accuracy: 0.5 }, reconstruct: { dynamicAccuracy: 0.7 } } });
+    recordCheckpointEval(dir, { mean: 19.9 });
+    expect(readCheckpointMeta(dir)).toEqual({ step: 7, eval: { mean: 19.9 } });
+    expect(readdirSync(dir)).not.toContain('checkpoint.json.tmp');
+    await loadModel(dir); // still a loadable checkpoint
   });
 });
