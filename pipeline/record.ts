@@ -14,6 +14,7 @@ import { createRun, openRun, timestampName, type Run } from './run';
 import { Progress, onInterrupt } from './progress';
 import { RandomPolicy, type EnvLike, type Policy } from './policy';
 import { seededRandom } from './policy';
+import { HeldRandomPolicy, TrackerPolicy } from './tracker-policy';
 import { episodeFiles, episodeStem, listRecording, type EpisodeSidecar } from './recording';
 import { VideoError, VideoWriter, FRAME_HEIGHT, FRAME_WIDTH } from './video';
 import { killActiveFfmpeg } from './ffmpeg';
@@ -22,11 +23,14 @@ import { initBackend, type BackendPreference } from '../models/backend';
 
 // ---- config: every option, with its default ----------------------------------------------------
 
-export const POLICIES = ['random', 'dqn', 'mixed'] as const;
+export const POLICIES = ['random', 'dqn', 'mixed', 'tracker', 'held'] as const;
 export type PolicyKind = (typeof POLICIES)[number];
 
 export interface RecordConfig {
-  /** Who plays: random, the DQN, or mixed (percentRandom of the episodes random, the rest DQN). */
+  /**
+   * Who plays: random, the DQN, mixed (percentRandom of the episodes random, the rest DQN), or a scripted
+   * player (pipeline/tracker-policy.ts): `tracker` follows the ball into late games, `held` holds random actions.
+   */
   policy: PolicyKind;
   /** DQN checkpoint folder (for dqn and mixed). */
   checkpoint: string;
@@ -77,7 +81,7 @@ export const RECORD_DEFAULTS: RecordConfig = {
 export interface EpisodePlan {
   episode: number;
   seed: number;
-  policy: 'random' | 'dqn';
+  policy: 'random' | 'dqn' | 'tracker' | 'held';
 }
 
 /** Which episodes are random: exactly round(n * percent / 100) of them, spread by a seeded shuffle. */
@@ -98,7 +102,7 @@ export function planEpisodes(cfg: Pick<RecordConfig, 'episodes' | 'policy' | 'pe
     episode: i + 1,
     // Distinct across episodes and across recordings with different --seed.
     seed: cfg.seed * 100_000 + i + 1,
-    policy: random.has(i + 1) ? 'random' : 'dqn',
+    policy: cfg.policy === 'tracker' || cfg.policy === 'held' ? cfg.policy : random.has(i + 1) ? 'random' : 'dqn',
   }));
 }
 
@@ -308,6 +312,8 @@ export async function recordEpisode(plan: EpisodePlan, policy: Policy, ctx: Epis
 /** Plays episodes with the right policy, creating each policy once. */
 export class EpisodeRecorder {
   private random?: Policy;
+  private tracker?: Policy;
+  private held?: Policy;
   private dqn?: Policy;
   constructor(
     private readonly ctx: EpisodeContext,
@@ -321,8 +327,13 @@ export class EpisodeRecorder {
 
   async record(plan: EpisodePlan): Promise<EpisodeResult | undefined> {
     let policy: Policy;
-    if (plan.policy === 'random') policy = this.random ??= new RandomPolicy(this.ctx.game.actionSet.length, plan.seed);
-    else policy = this.dqn ??= await this.makeDqn(plan.seed);
+    switch (plan.policy) {
+      case 'random': policy = this.random ??= new RandomPolicy(this.ctx.game.actionSet.length, plan.seed); break;
+      // A steadier tracker than the class default, so games reach the late, fast-ball states.
+      case 'tracker': policy = this.tracker ??= new TrackerPolicy({ randomShare: 0.02, deadZone: 2 }); break;
+      case 'held': policy = this.held ??= new HeldRandomPolicy(); break;
+      case 'dqn': policy = this.dqn ??= await this.makeDqn(plan.seed); break;
+    }
     return recordEpisode(plan, policy, this.ctx);
   }
 

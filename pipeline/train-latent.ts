@@ -23,7 +23,8 @@ import { writeImageGridPng, writeLineChartPng } from './plot';
 import { saveWorldModel, WorldModel } from './world-model';
 import { evalWorldModel, formatEvalTable, type EvalWorldModelResult } from './eval-world-model';
 import { UserError } from './errors';
-import { findBall } from './world-model-metrics';
+import { BALL_ROWS, findBall } from './world-model-metrics';
+import { corruptContext } from './context-noise';
 import { disposeBatch, type LatentReplicaOptions, type LatentShard, latentReplica, packBatchOf, toTensors, weightedCrossEntropy, windowWeight } from './latent-batch';
 
 export interface TrainLatentConfig {
@@ -46,12 +47,19 @@ export interface TrainLatentConfig {
   /** Loss weight of a pixel that changes between the last context frame and the target (others weigh 1). */
   dynamicWeight: number;
   /**
+   * Share of training windows whose context frames get painted mistakes (pipeline/context-noise.ts), so
+   * the decoder learns to repair its own errors instead of letting them grow during play.
+   */
+  contextNoise: number;
+  /** Start from this world-model checkpoint's weights and codebook ('' = from scratch; no warm-up then). */
+  init: string;
+  /**
    * For this many steps the decoder gets the encoder's continuous output instead of a code, so the
    * encoder learns what the decoder needs before anything is quantized; then the codebook starts at
    * the k-means centres of recent encoder outputs.
    */
   continuousWarmupSteps: number;
-  /** Dead-code restarts stop after this share of the steps, so late codes keep their meaning. */
+  /** Dead-code restarts stop after this share of the steps, so late codes keep their meaning (none with `init`: its codes have meanings already). */
   restartUntil: number;
   /** Commitment loss weight (pulls the encoder output toward its code). */
   commitment: number;
@@ -92,6 +100,8 @@ export const DEFAULT_TRAIN_LATENT_CONFIG: TrainLatentConfig = {
   lrFinal: 1e-4,
   warmupSteps: 100,
   dynamicWeight: 30,
+  contextNoise: 0.3,
+  init: '',
   continuousWarmupSteps: 200,
   restartUntil: 0.6,
   commitment: 0.25,
@@ -211,6 +221,14 @@ export async function trainLatent(opts: TrainLatentOptions): Promise<TrainLatent
   const vars = [...model.params.values()];
   let state: TrainState = { step: 0, prng: rng.getState(), ema: ema.state(), best: null, trainSeconds: 0 };
 
+  if (cfg.init && !opts.resume) {
+    const named = tensorRecord(loadTensorGroup(cfg.init, 'weights'));
+    model.setWeights(named);
+    Object.values(named).forEach((t) => t.dispose());
+    // The EMA's running sums must start at the loaded codes too, or its first update brings back random ones.
+    ema.reinit(model.codebook, new Array(mcfg.codebookSize).fill(1));
+    log(`train-latent: weights and codebook from ${cfg.init}`);
+  }
   const lastDir = join(run.dir, 'checkpoint-last');
   const bestDir = join(run.dir, 'checkpoint-best');
   if (opts.resume && existsSync(lastDir)) {
@@ -243,6 +261,8 @@ export async function trainLatent(opts: TrainLatentOptions): Promise<TrainLatent
     }, await optimizerState(optimizer));
   };
 
+  const native = mcfg.height === FRAME_HEIGHT && mcfg.width === FRAME_WIDTH;
+  const geometry = { height: mcfg.height, width: mcfg.width, minRow: native ? BALL_ROWS[0] : 0 };
   let stopping = false;
   const removeInterrupt = onInterrupt(() => { stopping = true; }, { exit: false });
   const progress = new Progress({ total: cfg.steps, label: 'train-latent', unit: 'step', initial: state.step });
@@ -273,8 +293,11 @@ export async function trainLatent(opts: TrainLatentOptions): Promise<TrainLatent
       if (stopping) break;
       if (cfg.timeLimitMin > 0 && secondsBefore + (Date.now() - started) / 1000 > cfg.timeLimitMin * 60) { log('train-latent: time limit reached'); break; }
       const t0 = performance.now();
-      const windows = Array.from({ length: cfg.batchSize }, () => ds.frames(train[rng.int(train.length)]));
-      const warm = state.step < cfg.continuousWarmupSteps;
+      const windows = Array.from({ length: cfg.batchSize }, () => {
+        const w = ds.frames(train[rng.int(train.length)]);
+        return rng.next() < cfg.contextNoise ? corruptContext(w, rng, geometry) : w;
+      });
+      const warm = !cfg.init && state.step < cfg.continuousWarmupSteps;
       const batchWeight = windows.reduce((s, w) => s + windowWeight(w, cfg.dynamicWeight), 0);
       const shards: LatentShard[] = Array.from({ length: workers }, (_, i) => ({
         windows: windows.slice(Math.floor((i * windows.length) / workers), Math.floor(((i + 1) * windows.length) / workers)),
@@ -295,7 +318,7 @@ export async function trainLatent(opts: TrainLatentOptions): Promise<TrainLatent
         if (state.step + 1 === cfg.continuousWarmupSteps) startCodebook();
       } else {
         ema.update(zData, codes);
-        if ((state.step + 1) % cfg.restartEvery === 0 && state.step < cfg.restartUntil * cfg.steps) restarted = ema.restartDead(zData, codes, () => rng.next());
+        if (!cfg.init && (state.step + 1) % cfg.restartEvery === 0 && state.step < cfg.restartUntil * cfg.steps) restarted = ema.restartDead(zData, codes, () => rng.next());
       }
       state.step++;
       const usage = codeUsage(codes, mcfg.codebookSize);

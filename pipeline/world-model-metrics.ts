@@ -15,7 +15,7 @@ export const BALL_NEAR_PX = 4;
 const WALL_LEFT_END = 8; // first column inside the left wall
 const WALL_RIGHT_START = 152; // first column of the right wall
 const PADDLE_ROWS: readonly [number, number] = [189, 192];
-const BALL_ROWS: readonly [number, number] = [93, 188];
+export const BALL_ROWS: readonly [number, number] = [93, 188];
 const RED = [200, 72, 72] as const;
 
 function checkFrame(name: string, f: Uint8Array): void {

@@ -1,7 +1,8 @@
 // `npm run stage:train-latent`: train the latent action model (VQ-VAE) whose decoder is the world model.
 import type { CommandModule } from 'yargs';
 import { BACKEND_CHOICES, type BackendPreference } from '../../models/backend';
-import { DEFAULT_LATENT_ACTION_CONFIG } from '../../models/latent-action';
+import { DEFAULT_LATENT_ACTION_CONFIG, type LatentActionConfig } from '../../models/latent-action';
+import { readCheckpointMeta } from '../../models/checkpoint';
 import { UserError } from '../../pipeline/errors';
 import { DEFAULT_TRAIN_LATENT_CONFIG, trainLatent, type TrainLatentConfig } from '../../pipeline/train-latent';
 
@@ -18,6 +19,8 @@ interface Args {
   channels: number[];
   blocks: number;
   'dynamic-weight': number;
+  'context-noise': number;
+  init?: string;
   'max-episodes': number;
   'eval-every': number;
   seed: number;
@@ -49,6 +52,8 @@ export const trainLatentCommand: CommandModule<object, Args> = {
         describe: 'Decoder widths: stem (1/4 res), body (1/8 res), refine (1/4 res)',
       })
       .option('blocks', { type: 'number', default: DEFAULT_LATENT_ACTION_CONFIG.bodyBlocks, describe: 'Decoder residual blocks at 1/8 resolution (each adds 16 px of reach)' })
+      .option('init', { type: 'string', describe: 'Start from this world-model checkpoint (its weights, codebook and model config; no warm-up), e.g. to train on for longer or on new data' })
+      .option('context-noise', { type: 'number', default: D.contextNoise, describe: 'Share of training windows whose context frames get painted mistakes to repair (0 = off)' })
       .option('dynamic-weight', { type: 'number', default: D.dynamicWeight, describe: 'Extra loss weight of pixels that change' })
       .option('max-episodes', { type: 'number', default: D.maxEpisodes, describe: 'At most this many episodes per recording folder (0 = all)' })
       .option('eval-every', { type: 'number', default: D.evalEvery, describe: 'Steps between validation passes (and best checkpoints)' })
@@ -67,6 +72,7 @@ export const trainLatentCommand: CommandModule<object, Args> = {
       ['--workers', args.workers, Number.isInteger(args.workers) && args.workers >= 1 && args.workers <= args.batch],
       ['--blocks', args.blocks, Number.isInteger(args.blocks) && args.blocks >= 0],
       ['--dynamic-weight', args['dynamic-weight'], args['dynamic-weight'] >= 0],
+      ['--context-noise', args['context-noise'], args['context-noise'] >= 0 && args['context-noise'] <= 1],
       ['--time-limit', args['time-limit'], args['time-limit'] >= 0],
     ] as const) {
       if (!ok) throw new UserError(`${flag} ${v} is out of range (see --help)`);
@@ -79,13 +85,16 @@ export const trainLatentCommand: CommandModule<object, Args> = {
       batchSize: args.batch,
       lr: args.lr,
       dynamicWeight: args['dynamic-weight'],
+      contextNoise: args['context-noise'],
+      init: args.init ?? '',
       maxEpisodes: args['max-episodes'],
       evalEvery: args['eval-every'],
       gridEvery: args['eval-every'],
       seed: args.seed,
       backend: args.backend as BackendPreference,
       workers: args.workers,
-      model: {
+      // --init: the checkpoint's own model config (the shape flags below do not apply).
+      model: args.init ? { ...DEFAULT_LATENT_ACTION_CONFIG, ...(readCheckpointMeta(args.init).config as Partial<LatentActionConfig>) } : {
         ...DEFAULT_LATENT_ACTION_CONFIG,
         contextFrames: args.context,
         codebookSize: args.codes,
