@@ -1,10 +1,14 @@
-// Corrupted context frames for training the world model. In play the decoder reads its own past
+// Imperfect context frames for training the world model. In play the decoder reads its own past
 // predictions, and a slightly wrong ball grows into a red smear because training only ever showed it
-// real frames. Here some windows get the kind of mistakes it makes (stray red blobs near the ball or
-// paddle, a piece of the ball or paddle missing) painted into a context frame while the target stays
-// the real next frame, so the loss (those pixels now "change") teaches it to clean them up.
+// real frames. Two remedies, both keeping the real next frame as the target so the loss (the wrong
+// pixels now "change") teaches the decoder to clean up:
+//  - corruptContext paints the kind of mistakes it makes (stray red blobs near the ball or paddle, a
+//    piece of either missing) into a context frame;
+//  - withOwnPredictions replaces the last context frame by the model's own prediction of it.
 import type { FrameWindow } from './latent-batch';
+import type { LatentDataset, Window } from './latent-dataset';
 import type { Prng } from './prng';
+import type { WorldModel } from './world-model';
 
 /** Palette classes (pipeline/frame-classes.ts): background and the red of ball, paddle and top bricks. */
 const BACKGROUND = 0, RED = 2;
@@ -56,5 +60,25 @@ export function corruptContext(w: FrameWindow, rng: Prng, geometry: FrameGeometr
 function redPixels(frame: Uint8Array, from: number): number[] {
   const out: number[] = [];
   for (let i = from; i < frame.length; i++) if (frame[i] === RED) out.push(i);
+  return out;
+}
+
+/**
+ * The windows with their last context frame replaced by the model's prediction of it, made from the
+ * real frames before it and the code the encoder gives the real transition (one self-fed step, as in
+ * play). `windows[i]` is the window `picks[i]`; windows without a previous step stay as they are.
+ */
+export function withOwnPredictions(ds: LatentDataset, wm: WorldModel, picks: Window[], windows: FrameWindow[]): FrameWindow[] {
+  const previous = picks.map((w) => ds.previous(w));
+  const idx = previous.flatMap((p, i) => (p ? [i] : []));
+  if (idx.length === 0) return windows;
+  const prev = idx.map((i) => ds.frames(previous[i]!));
+  const codes = wm.inferCodes(prev.map((p) => p.context), prev.map((p) => p.target));
+  const preds = wm.predict(prev.map((p) => p.context), codes);
+  const out = windows.slice();
+  idx.forEach((i, j) => {
+    const w = windows[i];
+    out[i] = { context: [...w.context.slice(0, -1), preds[j]], target: w.target };
+  });
   return out;
 }

@@ -108,6 +108,14 @@ export class LatentDataset {
     return { context, target: this.store.read(w.episode, w.target).slice() };
   }
 
+  /** The window one step earlier in the same episode (its target is this window's last context frame), if there is one. */
+  previous(w: Window): Window | null {
+    const t = w.target - 1;
+    const ep = this.episodes[w.episode];
+    if (t < this.contextFrames || ep.resets.some((r) => r > t - this.contextFrames && r <= t)) return null;
+    return { episode: w.episode, target: t };
+  }
+
   action(w: Window): number {
     return this.episodes[w.episode].actions[w.target - 1];
   }

@@ -24,7 +24,7 @@ import { saveWorldModel, WorldModel } from './world-model';
 import { evalWorldModel, formatEvalTable, type EvalWorldModelResult } from './eval-world-model';
 import { UserError } from './errors';
 import { BALL_ROWS, findBall } from './world-model-metrics';
-import { corruptContext } from './context-noise';
+import { corruptContext, withOwnPredictions } from './context-noise';
 import { disposeBatch, type LatentReplicaOptions, type LatentShard, latentReplica, packBatchOf, toTensors, weightedCrossEntropy, windowWeight } from './latent-batch';
 
 export interface TrainLatentConfig {
@@ -51,6 +51,8 @@ export interface TrainLatentConfig {
    * the decoder learns to repair its own errors instead of letting them grow during play.
    */
   contextNoise: number;
+  /** Share of training windows whose last context frame is the model's own one-step prediction of it. */
+  selfConditioning: number;
   /** Start from this world-model checkpoint's weights and codebook ('' = from scratch; no warm-up then). */
   init: string;
   /**
@@ -100,7 +102,8 @@ export const DEFAULT_TRAIN_LATENT_CONFIG: TrainLatentConfig = {
   lrFinal: 1e-4,
   warmupSteps: 100,
   dynamicWeight: 30,
-  contextNoise: 0.3,
+  contextNoise: 0.2,
+  selfConditioning: 0.3,
   init: '',
   continuousWarmupSteps: 200,
   restartUntil: 0.6,
@@ -262,6 +265,7 @@ export async function trainLatent(opts: TrainLatentOptions): Promise<TrainLatent
   };
 
   const native = mcfg.height === FRAME_HEIGHT && mcfg.width === FRAME_WIDTH;
+  const ownModel = new WorldModel(model);
   const geometry = { height: mcfg.height, width: mcfg.width, minRow: native ? BALL_ROWS[0] : 0 };
   let stopping = false;
   const removeInterrupt = onInterrupt(() => { stopping = true; }, { exit: false });
@@ -293,10 +297,14 @@ export async function trainLatent(opts: TrainLatentOptions): Promise<TrainLatent
       if (stopping) break;
       if (cfg.timeLimitMin > 0 && secondsBefore + (Date.now() - started) / 1000 > cfg.timeLimitMin * 60) { log('train-latent: time limit reached'); break; }
       const t0 = performance.now();
-      const windows = Array.from({ length: cfg.batchSize }, () => {
-        const w = ds.frames(train[rng.int(train.length)]);
-        return rng.next() < cfg.contextNoise ? corruptContext(w, rng, geometry) : w;
-      });
+      const picks = Array.from({ length: cfg.batchSize }, () => train[rng.int(train.length)]);
+      let windows = picks.map((w) => ds.frames(w));
+      // Self-fed frames only once the decoder's predictions mean something (after the warm-up).
+      const canFeed = cfg.init !== '' || state.step >= cfg.continuousWarmupSteps;
+      const selfFed = canFeed ? picks.flatMap((_, i) => (rng.next() < cfg.selfConditioning ? [i] : [])) : [];
+      const fed = withOwnPredictions(ds, ownModel, selfFed.map((i) => picks[i]), selfFed.map((i) => windows[i]));
+      selfFed.forEach((i, j) => { windows[i] = fed[j]; });
+      windows = windows.map((w, i) => (!selfFed.includes(i) && rng.next() < cfg.contextNoise ? corruptContext(w, rng, geometry) : w));
       const warm = !cfg.init && state.step < cfg.continuousWarmupSteps;
       const batchWeight = windows.reduce((s, w) => s + windowWeight(w, cfg.dynamicWeight), 0);
       const shards: LatentShard[] = Array.from({ length: workers }, (_, i) => ({

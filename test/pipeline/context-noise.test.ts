@@ -1,6 +1,10 @@
-import { describe, expect, it } from 'vitest';
-import { corruptContext } from '../../pipeline/context-noise';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { initBackend } from '../../models/backend';
+import { DEFAULT_LATENT_ACTION_CONFIG, LatentActionModel } from '../../models/latent-action';
+import { corruptContext, withOwnPredictions } from '../../pipeline/context-noise';
+import { LatentDataset, MemoryFrameStore } from '../../pipeline/latent-dataset';
 import { Prng } from '../../pipeline/prng';
+import { WorldModel } from '../../pipeline/world-model';
 
 // 40x30 frames: background, a grey wall column, a red 2x2 ball at (20, 12) and a red paddle row at 34.
 const H = 40, W = 30, RED = 2, GREY = 1;
@@ -47,5 +51,34 @@ describe('corruptContext', () => {
     const a = corruptContext({ context: [frame(), frame()], target: frame() }, new Prng(3), geometry);
     const b = corruptContext({ context: [frame(), frame()], target: frame() }, new Prng(3), geometry);
     expect(a.context).toEqual(b.context);
+  });
+});
+
+describe('withOwnPredictions', () => {
+  beforeAll(async () => { await initBackend('wasm', { log: () => {} }); });
+
+  it('replaces the last context frame by the model\'s prediction of it, where a previous step exists', () => {
+    // One 8-frame episode of 16x16 random class frames, a reset at frame 5; K = 2.
+    const rng = new Prng(1);
+    const frames = Array.from({ length: 8 }, () => Uint8Array.from({ length: 256 }, () => rng.int(9)));
+    const ds = new LatentDataset([{ id: 'e', source: 's', frames: 8, actions: new Array(7).fill(0), resets: [5], split: 'train' }], new MemoryFrameStore([frames]), 2);
+    const model = new LatentActionModel({ ...DEFAULT_LATENT_ACTION_CONFIG, height: 16, width: 16, contextFrames: 2, codebookSize: 2, codeDim: 4, encoderChannels: [4, 4, 4], stemChannels: 4, bodyChannels: 4, bodyBlocks: 1, refineChannels: 4 }, 3);
+    const wm = new WorldModel(model);
+    const picks = ds.windows('train');
+    expect(picks.map((w) => w.target)).toEqual([2, 3, 4, 7]);
+    expect(picks.map((w) => ds.previous(w)?.target ?? null)).toEqual([null, 2, 3, null]); // none before the first, none across the reset
+    const windows = picks.map((w) => ds.frames(w));
+    const out = withOwnPredictions(ds, wm, picks, windows);
+    expect(out[0]).toBe(windows[0]);
+    expect(out[3]).toBe(windows[3]);
+    for (const i of [1, 2]) {
+      const prev = ds.frames(ds.previous(picks[i])!);
+      const expected = wm.predict([prev.context], wm.inferCodes([prev.context], [prev.target]))[0];
+      expect(out[i].context[1]).toEqual(expected);
+      expect(out[i].context[1]).not.toEqual(windows[i].context[1]);
+      expect(out[i].context[0]).toEqual(windows[i].context[0]);
+      expect(out[i].target).toBe(windows[i].target);
+    }
+    model.dispose();
   });
 });
