@@ -6,6 +6,8 @@
 // gradient, commitment loss); the decoder predicts the next frame's colour class per pixel from the K
 // context frames and the code. Loss: per-pixel cross-entropy where pixels that change against the last
 // context frame weigh `dynamicWeight` times more (otherwise copying the last frame is nearly optimal).
+// Some windows get imperfect context frames (painted mistakes, or the model's own prediction of the last
+// one) with the real next frame as target, so the decoder learns to repair what it gets wrong in play.
 import * as tf from '@tensorflow/tfjs';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
@@ -299,13 +301,13 @@ export async function trainLatent(opts: TrainLatentOptions): Promise<TrainLatent
       const t0 = performance.now();
       const picks = Array.from({ length: cfg.batchSize }, () => train[rng.int(train.length)]);
       let windows = picks.map((w) => ds.frames(w));
-      // Self-fed frames only once the decoder's predictions mean something (after the warm-up).
-      const canFeed = cfg.init !== '' || state.step >= cfg.continuousWarmupSteps;
-      const selfFed = canFeed ? picks.flatMap((_, i) => (rng.next() < cfg.selfConditioning ? [i] : [])) : [];
+      const warm = !cfg.init && state.step < cfg.continuousWarmupSteps;
+      // Imperfect context frames (pipeline/context-noise.ts); self-fed ones only once the decoder's
+      // predictions mean something.
+      const selfFed = warm ? [] : picks.flatMap((_, i) => (rng.next() < cfg.selfConditioning ? [i] : []));
       const fed = withOwnPredictions(ds, ownModel, selfFed.map((i) => picks[i]), selfFed.map((i) => windows[i]));
       selfFed.forEach((i, j) => { windows[i] = fed[j]; });
       windows = windows.map((w, i) => (!selfFed.includes(i) && rng.next() < cfg.contextNoise ? corruptContext(w, rng, geometry) : w));
-      const warm = !cfg.init && state.step < cfg.continuousWarmupSteps;
       const batchWeight = windows.reduce((s, w) => s + windowWeight(w, cfg.dynamicWeight), 0);
       const shards: LatentShard[] = Array.from({ length: workers }, (_, i) => ({
         windows: windows.slice(Math.floor((i * windows.length) / workers), Math.floor(((i + 1) * windows.length) / workers)),
