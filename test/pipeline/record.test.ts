@@ -31,6 +31,9 @@ describe('planEpisodes', () => {
     expect(new Set(plan.map((p) => p.seed)).size).toBe(100);
     expect(planEpisodes({ episodes: 5, policy: 'random', percentRandom: 0, seed: 0 }).every((p) => p.policy === 'random')).toBe(true);
     expect(planEpisodes({ episodes: 5, policy: 'dqn', percentRandom: 50, seed: 0 }).every((p) => p.policy === 'dqn')).toBe(true);
+    // The scripted players play every episode, whatever --percent-random says.
+    expect(planEpisodes({ episodes: 5, policy: 'tracker', percentRandom: 50, seed: 0 }).map((p) => p.policy)).toEqual(new Array(5).fill('tracker'));
+    expect(planEpisodes({ episodes: 5, policy: 'held', percentRandom: 50, seed: 0 }).map((p) => p.policy)).toEqual(new Array(5).fill('held'));
   });
 });
 
