@@ -162,6 +162,14 @@ export interface ValScores {
   perplexity: number;
 }
 
+/**
+ * Whether frames are the Atari screen: ball rows, ball placement and the real-game evaluation need its
+ * geometry (tests train on smaller frames).
+ */
+function isAtariScreen(cfg: Pick<LatentActionConfig, 'height' | 'width'>): boolean {
+  return cfg.height === FRAME_HEIGHT && cfg.width === FRAME_WIDTH;
+}
+
 /** Linear warm-up, then cosine decay from lr to lrFinal. */
 export function learningRate(cfg: Pick<TrainLatentConfig, 'lr' | 'lrFinal' | 'warmupSteps' | 'steps'>, step: number): number {
   if (step < cfg.warmupSteps) return (cfg.lr * (step + 1)) / cfg.warmupSteps;
@@ -226,10 +234,13 @@ export async function trainLatent(opts: TrainLatentOptions): Promise<TrainLatent
   const vars = [...model.params.values()];
   let state: TrainState = { step: 0, prng: rng.getState(), ema: ema.state(), best: null, trainSeconds: 0 };
 
-  if (cfg.init && !opts.resume) {
-    const named = tensorRecord(loadTensorGroup(cfg.init, 'weights'));
+  const loadWeights = (dir: string): void => {
+    const named = tensorRecord(loadTensorGroup(dir, 'weights'));
     model.setWeights(named);
     Object.values(named).forEach((t) => t.dispose());
+  };
+  if (cfg.init && !opts.resume) {
+    loadWeights(cfg.init);
     // The EMA's running sums must start at the loaded codes too, or its first update brings back random ones.
     ema.reinit(model.codebook, new Array(mcfg.codebookSize).fill(1));
     log(`train-latent: weights and codebook from ${cfg.init}`);
@@ -238,11 +249,8 @@ export async function trainLatent(opts: TrainLatentOptions): Promise<TrainLatent
   const bestDir = join(run.dir, 'checkpoint-best');
   if (opts.resume && existsSync(lastDir)) {
     const meta = readCheckpointMeta(lastDir);
-    const named = tensorRecord(loadTensorGroup(lastDir, 'weights'));
-    model.setWeights(named);
+    loadWeights(lastDir);
     ema.codebook.set(model.codebook);
-    model.codebook = ema.codebook;
-    Object.values(named).forEach((t) => t.dispose());
     state = meta.trainState as TrainState;
     ema.loadState(state.ema);
     rng.setState(state.prng);
@@ -266,9 +274,8 @@ export async function trainLatent(opts: TrainLatentOptions): Promise<TrainLatent
     }, await optimizerState(optimizer));
   };
 
-  const native = mcfg.height === FRAME_HEIGHT && mcfg.width === FRAME_WIDTH;
   const ownModel = new WorldModel(model);
-  const geometry = { height: mcfg.height, width: mcfg.width, minRow: native ? BALL_ROWS[0] : 0 };
+  const geometry = { height: mcfg.height, width: mcfg.width, minRow: isAtariScreen(mcfg) ? BALL_ROWS[0] : 0 };
   let stopping = false;
   const removeInterrupt = onInterrupt(() => { stopping = true; }, { exit: false });
   const progress = new Progress({ total: cfg.steps, label: 'train-latent', unit: 'step', initial: state.step });
@@ -387,7 +394,7 @@ export async function trainLatent(opts: TrainLatentOptions): Promise<TrainLatent
 
 /** The yardstick (eval-world-model, reconstruct) on a few test-split episodes, with the best checkpoint. */
 async function evalTestSplit(ds: LatentDataset, bestDir: string, cfg: TrainLatentConfig, log: (l: string) => void): Promise<EvalWorldModelResult[]> {
-  if (cfg.model.height !== FRAME_HEIGHT || cfg.model.width !== FRAME_WIDTH) return [];
+  if (!isAtariScreen(cfg.model)) return [];
   const wm = await WorldModel.load(bestDir);
   const out: EvalWorldModelResult[] = [];
   const episodes = ds.episodes.map((e, i) => ({ e, i })).filter(({ e }) => e.split === 'test').slice(0, cfg.finalEvalEpisodes);
@@ -404,8 +411,7 @@ async function evalTestSplit(ds: LatentDataset, bestDir: string, cfg: TrainLaten
 /** Score the model on validation windows: loss, class-exact dynamic accuracy, ball placement, code usage. */
 export function validate(ds: LatentDataset, windows: Window[], model: LatentActionModel, cfg: TrainLatentConfig, step: number): ValScores {
   let lossSum = 0, batches = 0, correct = 0, total = 0, ballJudged = 0, ballNear = 0;
-  // Ball placement needs the Atari screen's geometry (tests train on smaller frames).
-  const native = model.config.height === FRAME_HEIGHT && model.config.width === FRAME_WIDTH;
+  const native = isAtariScreen(model.config);
   const codes: number[] = [];
   for (let i = 0; i < windows.length; i += cfg.batchSize) {
     const ws = windows.slice(i, i + cfg.batchSize);
