@@ -4,7 +4,7 @@
 // pixels now "change") teaches the decoder to clean up:
 //  - corruptContext paints the kind of mistakes it makes (stray red blobs near the ball or paddle, a
 //    piece of either missing) into a context frame;
-//  - withOwnPredictions replaces the last context frame by the model's own prediction of it.
+//  - withOwnPredictions replaces the last context frames by the model's own rollout into them.
 import type { FrameWindow } from './latent-batch';
 import type { LatentDataset, Window } from './latent-dataset';
 import type { Prng } from './prng';
@@ -64,21 +64,27 @@ function redPixels(frame: Uint8Array, from: number): number[] {
 }
 
 /**
- * The windows with their last context frame replaced by the model's prediction of it, made from the
- * real frames before it and the code the encoder gives the real transition (one self-fed step, as in
- * play). `windows[i]` is the window `picks[i]`; windows without a previous step stay as they are.
+ * The windows with their last `steps` context frames replaced by the model's own rollout: from the
+ * real context `steps` windows back, each step predicts the next frame with the code the encoder
+ * gives the real transition (as in play, where the action map stands in for the encoder) and slides
+ * it into the context. `windows[i]` is the window `picks[i]`; a window with fewer previous steps in
+ * its episode rolls as many as it has (none: it stays as it is).
  */
-export function withOwnPredictions(ds: LatentDataset, wm: WorldModel, picks: Window[], windows: FrameWindow[]): FrameWindow[] {
-  const previous = picks.map((w) => ds.previous(w));
-  const idx = previous.flatMap((p, i) => (p ? [i] : []));
-  if (idx.length === 0) return windows;
-  const prev = idx.map((i) => ds.frames(previous[i]!));
-  const codes = wm.inferCodes(prev.map((p) => p.context), prev.map((p) => p.target));
-  const preds = wm.predict(prev.map((p) => p.context), codes);
-  const out = windows.slice();
-  idx.forEach((i, j) => {
-    const w = windows[i];
-    out[i] = { context: [...w.context.slice(0, -1), preds[j]], target: w.target };
+export function withOwnPredictions(ds: LatentDataset, wm: WorldModel, picks: Window[], windows: FrameWindow[], steps = 1): FrameWindow[] {
+  // The windows before each pick, nearest first: chains[i][s - 1] is s steps back.
+  const chains = picks.map((w) => {
+    const chain: Window[] = [];
+    for (let p = ds.previous(w); p && chain.length < steps; p = ds.previous(p)) chain.push(p);
+    return chain;
   });
-  return out;
+  const contexts = chains.map((c) => (c.length > 0 ? ds.frames(c[c.length - 1]).context : null));
+  for (let s = steps; s >= 1; s--) {
+    const idx = chains.flatMap((c, i) => (c.length >= s ? [i] : []));
+    if (idx.length === 0) continue;
+    const real = idx.map((i) => ds.frames(chains[i][s - 1]));
+    const codes = wm.inferCodes(real.map((r) => r.context), real.map((r) => r.target));
+    const preds = wm.predict(idx.map((i) => contexts[i]!), codes);
+    idx.forEach((i, j) => { contexts[i] = [...contexts[i]!.slice(1), preds[j]]; });
+  }
+  return windows.map((w, i) => (contexts[i] ? { context: contexts[i]!, target: w.target } : w));
 }

@@ -53,8 +53,10 @@ export interface TrainLatentConfig {
    * the decoder learns to repair its own errors instead of letting them grow during play.
    */
   contextNoise: number;
-  /** Share of training windows whose last context frame is the model's own one-step prediction of it. */
+  /** Share of training windows whose last context frames are the model's own rollout into them. */
   selfConditioning: number;
+  /** Longest such rollout, in steps: each batch draws its length from 1..selfFedSteps (errors compound over steps in play). */
+  selfFedSteps: number;
   /** Start from this world-model checkpoint's weights and codebook ('' = from scratch; no warm-up then). */
   init: string;
   /**
@@ -106,6 +108,7 @@ export const DEFAULT_TRAIN_LATENT_CONFIG: TrainLatentConfig = {
   dynamicWeight: 30,
   contextNoise: 0.2,
   selfConditioning: 0.3,
+  selfFedSteps: 1,
   init: '',
   continuousWarmupSteps: 200,
   restartUntil: 0.6,
@@ -312,7 +315,8 @@ export async function trainLatent(opts: TrainLatentOptions): Promise<TrainLatent
       // Imperfect context frames (pipeline/context-noise.ts); self-fed ones only once the decoder's
       // predictions mean something.
       const selfFed = warm ? [] : picks.flatMap((_, i) => (rng.next() < cfg.selfConditioning ? [i] : []));
-      const fed = withOwnPredictions(ds, ownModel, selfFed.map((i) => picks[i]), selfFed.map((i) => windows[i]));
+      const rollout = 1 + rng.int(cfg.selfFedSteps);
+      const fed = withOwnPredictions(ds, ownModel, selfFed.map((i) => picks[i]), selfFed.map((i) => windows[i]), rollout);
       selfFed.forEach((i, j) => { windows[i] = fed[j]; });
       windows = windows.map((w, i) => (!selfFed.includes(i) && rng.next() < cfg.contextNoise ? corruptContext(w, rng, geometry) : w));
       const batchWeight = windows.reduce((s, w) => s + windowWeight(w, cfg.dynamicWeight), 0);

@@ -21,6 +21,7 @@ interface Args {
   'dynamic-weight': number;
   'context-noise': number;
   'self-conditioning': number;
+  'self-fed-steps': number;
   init?: string;
   'max-episodes': number;
   'eval-every': number;
@@ -55,7 +56,8 @@ export const trainLatentCommand: CommandModule<object, Args> = {
       .option('blocks', { type: 'number', default: DEFAULT_LATENT_ACTION_CONFIG.bodyBlocks, describe: 'Decoder residual blocks at 1/8 resolution (each adds 16 px of reach)' })
       .option('init', { type: 'string', describe: 'Start from this world-model checkpoint (its weights, codebook and model config; no warm-up), e.g. to train on for longer or on new data' })
       .option('context-noise', { type: 'number', default: D.contextNoise, describe: 'Share of training windows whose context frames get painted mistakes to repair (0 = off)' })
-      .option('self-conditioning', { type: 'number', default: D.selfConditioning, describe: 'Share of training windows whose last context frame is the model\'s own prediction of it (0 = off)' })
+      .option('self-conditioning', { type: 'number', default: D.selfConditioning, describe: 'Share of training windows whose last context frames are the model\'s own rollout into them (0 = off)' })
+      .option('self-fed-steps', { type: 'number', default: D.selfFedSteps, describe: 'Longest such rollout in steps (each batch draws 1..N)' })
       .option('dynamic-weight', { type: 'number', default: D.dynamicWeight, describe: 'Extra loss weight of pixels that change' })
       .option('max-episodes', { type: 'number', default: D.maxEpisodes, describe: 'At most this many episodes per recording folder (0 = all)' })
       .option('eval-every', { type: 'number', default: D.evalEvery, describe: 'Steps between validation passes (and best checkpoints)' })
@@ -76,6 +78,7 @@ export const trainLatentCommand: CommandModule<object, Args> = {
       ['--dynamic-weight', args['dynamic-weight'], args['dynamic-weight'] >= 0],
       ['--context-noise', args['context-noise'], args['context-noise'] >= 0 && args['context-noise'] <= 1],
       ['--self-conditioning', args['self-conditioning'], args['self-conditioning'] >= 0 && args['self-conditioning'] <= 1],
+      ['--self-fed-steps', args['self-fed-steps'], Number.isInteger(args['self-fed-steps']) && args['self-fed-steps'] >= 1 && args['self-fed-steps'] <= 16],
       ['--time-limit', args['time-limit'], args['time-limit'] >= 0],
     ] as const) {
       if (!ok) throw new UserError(`${flag} ${v} is out of range (see --help)`);
@@ -90,6 +93,7 @@ export const trainLatentCommand: CommandModule<object, Args> = {
       dynamicWeight: args['dynamic-weight'],
       contextNoise: args['context-noise'],
       selfConditioning: args['self-conditioning'],
+      selfFedSteps: args['self-fed-steps'],
       init: args.init ?? '',
       maxEpisodes: args['max-episodes'],
       evalEvery: args['eval-every'],

@@ -81,4 +81,29 @@ describe('withOwnPredictions', () => {
     }
     model.dispose();
   });
+
+  it('rolls several own steps into the context, as far back as the episode allows', () => {
+    const rng = new Prng(2);
+    const frames = Array.from({ length: 8 }, () => Uint8Array.from({ length: 256 }, () => rng.int(9)));
+    const ds = new LatentDataset([{ id: 'e', source: 's', frames: 8, actions: new Array(7).fill(0), resets: [], split: 'train' }], new MemoryFrameStore([frames]), 2);
+    const model = new LatentActionModel({ ...DEFAULT_LATENT_ACTION_CONFIG, height: 16, width: 16, contextFrames: 2, codebookSize: 2, codeDim: 4, encoderChannels: [4, 4, 4], stemChannels: 4, bodyChannels: 4, bodyBlocks: 1, refineChannels: 4 }, 3);
+    const wm = new WorldModel(model);
+    const at = (target: number) => ({ episode: 0, target });
+    const code = (target: number) => {
+      const f = ds.frames(at(target));
+      return wm.inferCodes([f.context], [f.target]);
+    };
+    // Window 5, two steps: from the real frames 1, 2 predict 3, then 4 (from 2 and the predicted 3),
+    // then 5 is the target, so the context holds the two predictions.
+    const p3 = wm.predict([[frames[1], frames[2]]], code(3))[0];
+    const p4 = wm.predict([[frames[2], p3]], code(4))[0];
+    const [three] = withOwnPredictions(ds, wm, [at(5)], [ds.frames(at(5))], 2);
+    expect(three.context).toEqual([p3, p4]);
+    expect(three.target).toEqual(frames[5]);
+    // Window 3 has only one step before it (window 2): a one-step rollout, whatever `steps` asks.
+    const p2 = wm.predict([[frames[0], frames[1]]], code(2))[0];
+    const [short] = withOwnPredictions(ds, wm, [at(3)], [ds.frames(at(3))], 4);
+    expect(short.context).toEqual([frames[1], p2]);
+    model.dispose();
+  });
 });
