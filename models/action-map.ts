@@ -206,6 +206,28 @@ function softmaxRows(logits: Float32Array, n: number): Float32Array {
 }
 
 /**
+ * One input row through a stack of dense layers (ReLU between, linear on top) in plain JS: a player
+ * asks for one row per frame, and model.predict's fixed cost (~0.8 ms) is far more than the maths.
+ * The weights are read on each call, so a map still in training answers with its current ones.
+ */
+function denseForward(model: tf.LayersModel, x: Float32Array): Float32Array {
+  let h = x;
+  model.layers.forEach((layer, i) => {
+    const [kernel, bias] = layer.getWeights().map((w) => w.dataSync() as Float32Array);
+    const out = Float32Array.from(bias);
+    const n = out.length;
+    for (let j = 0; j < h.length; j++) {
+      const v = h[j];
+      if (v === 0) continue; // the one-hot inputs are mostly zeros
+      for (let o = 0, k = j * n; o < n; o++, k++) out[o] += v * kernel[k];
+    }
+    if (i < model.layers.length - 1) for (let o = 0; o < n; o++) out[o] = Math.max(0, out[o]);
+    h = out;
+  });
+  return h;
+}
+
+/**
  * A trained action map (an ActionToCode). Action-only maps answer from a table
  * computed once (no model call per step).
  */
@@ -213,6 +235,8 @@ export class ActionMap implements ActionToCode {
   readonly codebookSize: number;
   private readonly table: Float32Array[] | null;
   private readonly input: Float32Array;
+  /** Whether single rows can go through denseForward (a stack of ReLU dense layers, linear on top). */
+  private readonly plainDense: boolean;
 
   constructor(readonly config: ActionMapConfig, readonly model: tf.LayersModel) {
     this.codebookSize = config.codebookSize;
@@ -221,6 +245,10 @@ export class ActionMap implements ActionToCode {
     if (out !== config.codebookSize) throw new Error(`action map: the network has ${out} outputs, the config says ${config.codebookSize} codes`);
     if (inp !== inputSize(config)) throw new Error(`action map: the network takes ${inp} inputs, the config implies ${inputSize(config)}`);
     this.input = new Float32Array(inputSize(config));
+    this.plainDense = model.layers.every((l, i) => {
+      const { activation } = l.getConfig() as { activation?: string };
+      return l.getClassName() === 'Dense' && activation === (i < model.layers.length - 1 ? 'relu' : 'linear');
+    });
     this.table = config.frameFeatures || config.history > 0 ? null : Array.from({ length: config.numActions }, (_, a) => this.probabilitiesBatch([a], null)[0]);
   }
 
@@ -234,6 +262,7 @@ export class ActionMap implements ActionToCode {
       return this.table[action];
     }
     encodeInput(this.config, action, context, this.input, 0, previous);
+    if (this.plainDense) return softmaxRows(denseForward(this.model, this.input), this.codebookSize);
     return this.probabilitiesOfInputs(this.input, 1)[0];
   }
 
