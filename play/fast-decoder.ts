@@ -9,8 +9,6 @@
 //  - depth-to-space as the model's reshape + transpose (tf.depthToSpace is a slow fallback on wasm);
 //  - the learned class-to-class prior and the per-pixel argmax are done in plain JS on the read-back
 //    logits: the prior only adds prior[last class][c] to each sub-pixel's logits.
-// A decoder can also own a band of rows (play/split-decoder.ts runs two bands on two cores): it then
-// computes only its band plus the halo the convolutions need, so the band's pixels come out the same.
 // Browser-safe (TensorFlow.js only).
 import * as tf from '@tensorflow/tfjs';
 import { depthToSpace, type LatentActionModel, padding } from '../models/latent-action';
@@ -20,36 +18,12 @@ const EXPECTED = ['dec/stem_last/kernel', 'dec/down/kernel', 'dec/up/kernel', 'd
 /** Frames between full recomputations of a stem contribution (bounds float drift). */
 const REFRESH = 64;
 
-/** The decoder's side of NeuralGame: slide class frames through a context, predict the next one. */
-export interface FrameDecoder {
-  reset(frames: readonly Uint8Array[]): void;
-  push(frame: Uint8Array): void;
-  predict(code: number): Uint8Array;
-  dispose(): void;
-}
-
-/**
- * Rows of 4x4 cells (the stem's resolution, padding rows included) that a decoder predicts: [from, to),
- * both even (the body works on 2x2 cells of these).
- */
-export interface CellRows {
-  from: number;
-  to: number;
-}
-
-/** All the cell rows of a model's frames. */
-export const allCellRows = (model: LatentActionModel): CellRows => ({ from: 0, to: padding(model.config).paddedH / 4 });
-
-export class FastDecoder implements FrameDecoder {
+export class FastDecoder {
   /** Per context position p (0 = oldest): kernel rows [16*C, S] of the stem for that frame slot. */
   private readonly stemRows: Float32Array[];
   private readonly stemBias: Float32Array;
   private readonly stemChannels: number;
-  /** Cells of the computed slice (the band and its halo). */
   private readonly cells: number;
-  /** Cell rows computed: [sliceFrom, sliceTo). */
-  private readonly sliceFrom: number;
-  private readonly sliceTo: number;
   /** Context frames (class frames, oldest first) and each one's stem contribution at every position. */
   private frames: Uint8Array[] = [];
   private contribs: Float32Array[][] = [];
@@ -65,17 +39,8 @@ export class FastDecoder implements FrameDecoder {
     return EXPECTED.every((n) => model.params.has(n)) && (model.config.contextFrames === 1 || model.params.has('dec/stem_old/kernel'));
   }
 
-  constructor(readonly model: LatentActionModel, readonly band: CellRows = allCellRows(model)) {
+  constructor(readonly model: LatentActionModel) {
     if (!FastDecoder.supports(model)) throw new Error('FastDecoder: unknown decoder layout');
-    const all = allCellRows(model);
-    if (band.from % 2 || band.to % 2 || band.from < 0 || band.to > all.to || band.from >= band.to) {
-      throw new Error(`FastDecoder: cell rows [${band.from}, ${band.to}) are not an even band inside [0, ${all.to})`);
-    }
-    // Each 'same' body conv spoils one half-resolution row at a cut edge, the refine conv reads one
-    // more: a halo of bodyBlocks + 1 half-resolution rows keeps the band exact.
-    const halo = 2 * (model.config.bodyBlocks + 1);
-    this.sliceFrom = Math.max(0, band.from - halo);
-    this.sliceTo = Math.min(all.to, band.to + halo);
     const cfg = model.config;
     const p = (n: string) => {
       const v = model.params.get(n);
@@ -106,19 +71,18 @@ export class FastDecoder implements FrameDecoder {
       }));
     }
     this.prior = new Float32Array(p('dec/prior').dataSync());
-    this.cells = (this.sliceTo - this.sliceFrom) * (cfg.width / 4);
+    const { paddedH } = padding(cfg);
+    this.cells = (paddedH / 4) * (cfg.width / 4);
     this.cellsPerFrame = this.cells * 16;
     this.stemPre = new Float32Array(this.cells * S);
     this.lastCells = new Int8Array(this.cellsPerFrame);
-    // The frame pixel of each packed sub-pixel of the slice (unpackClasses' layout; padding rows and
-    // the halo map nowhere: the prediction is only written for the band).
+    // The frame pixel of each packed sub-pixel (unpackClasses' layout; padding rows map nowhere).
     this.pixelOf = new Int32Array(this.cellsPerFrame).fill(-1);
     const { top } = padding(cfg);
     const w4 = cfg.width / 4;
     for (let y = 0; y < cfg.height; y++) {
       const py = y + top;
-      if (py >> 2 < band.from || py >> 2 >= band.to) continue;
-      for (let x = 0; x < cfg.width; x++) this.pixelOf[(((py >> 2) - this.sliceFrom) * w4 + (x >> 2)) * 16 + (py & 3) * 4 + (x & 3)] = y * cfg.width + x;
+      for (let x = 0; x < cfg.width; x++) this.pixelOf[((py >> 2) * w4 + (x >> 2)) * 16 + (py & 3) * 4 + (x & 3)] = y * cfg.width + x;
     }
   }
 
@@ -159,11 +123,10 @@ export class FastDecoder implements FrameDecoder {
     return this.stemRows.map((rows, pos) => {
       const out = reuse[pos] ?? new Float32Array(this.cells * S);
       out.fill(0);
-      const [y0, y1] = this.frameRows();
-      for (let y = y0; y < y1; y++) {
+      for (let y = 0; y < cfg.height; y++) {
         const py = y + top;
         for (let x = 0; x < cfg.width; x++) {
-          const o = (((py >> 2) - this.sliceFrom) * w4 + (x >> 2)) * S;
+          const o = ((py >> 2) * w4 + (x >> 2)) * S;
           const r = (((py & 3) * 4 + (x & 3)) * C + frame[y * cfg.width + x]) * S;
           for (let k = 0; k < S; k++) out[o + k] += rows[r + k];
         }
@@ -182,11 +145,10 @@ export class FastDecoder implements FrameDecoder {
       o.set(c);
       return o;
     });
-    const [y0, y1] = this.frameRows();
-    for (let i = y0 * cfg.width; i < y1 * cfg.width; i++) {
+    for (let i = 0; i < frame.length; i++) {
       if (frame[i] === prev[i]) continue;
       const y = (i / cfg.width) | 0, x = i - y * cfg.width, py = y + top;
-      const o = (((py >> 2) - this.sliceFrom) * w4 + (x >> 2)) * S;
+      const o = ((py >> 2) * w4 + (x >> 2)) * S;
       const sub = ((py & 3) * 4 + (x & 3)) * C;
       const rNew = (sub + frame[i]) * S, rOld = (sub + prev[i]) * S;
       for (let pos = 0; pos < out.length; pos++) {
@@ -197,26 +159,8 @@ export class FastDecoder implements FrameDecoder {
     return out;
   }
 
-  /** Frame pixels [start, end) this decoder predicts (its band; whole rows, so one range). */
-  pixelRange(): [number, number] {
-    const { height, width } = this.model.config;
-    const { top } = padding(this.model.config);
-    const row = (cellRow: number) => Math.max(0, Math.min(height, cellRow * 4 - top));
-    return [row(this.band.from) * width, row(this.band.to) * width];
-  }
-
-  /** Frame rows [y0, y1) whose pixels fall in the slice. */
-  private frameRows(): [number, number] {
-    const { height } = this.model.config;
-    const { top } = padding(this.model.config);
-    return [Math.max(0, this.sliceFrom * 4 - top), Math.min(height, this.sliceTo * 4 - top)];
-  }
-
-  /**
-   * Most likely next class frame after the current context for `code`: the band's pixels are written
-   * into `out` (a fresh frame by default, the rest left as it is).
-   */
-  predict(code: number, out: Uint8Array = new Uint8Array(this.model.config.height * this.model.config.width)): Uint8Array {
+  /** Most likely next class frame after the current context for `code`. */
+  predict(code: number): Uint8Array {
     const cfg = this.model.config;
     const p = (n: string) => this.model.params.get(n) as tf.Tensor;
     const cb = this.codeBias[code];
@@ -236,8 +180,9 @@ export class FastDecoder implements FrameDecoder {
         pre[o + k] = v > 0 ? v : 0;
       }
     }
+    const { paddedH } = padding(cfg);
     const delta = tf.tidy(() => {
-      const stem = tf.tensor4d(pre, [1, this.sliceTo - this.sliceFrom, cfg.width / 4, S]);
+      const stem = tf.tensor4d(pre, [1, paddedH / 4, cfg.width / 4, S]);
       let h = tf.fused.conv2d({ x: stem, filter: p('dec/down/kernel') as tf.Tensor4D, strides: 2, pad: 'valid', bias: cb.down, activation: 'relu' });
       for (let i = 0; i < cfg.bodyBlocks; i++) {
         const r = tf.fused.conv2d({ x: h, filter: p(`dec/body${i}/kernel`) as tf.Tensor4D, strides: 1, pad: 'same', bias: cb.body[i] });
@@ -250,16 +195,19 @@ export class FastDecoder implements FrameDecoder {
     // On WebAssembly, read the logits where they lie on the wasm heap instead of copying ~1 MB.
     const heap = tf.backend() as { typedArrayFromHeap?: (t: tf.TensorInfo) => ArrayLike<number> };
     try {
-      return this.argmaxInto(heap.typedArrayFromHeap ? heap.typedArrayFromHeap(delta) : delta.dataSync(), out);
+      return this.argmaxFrame(heap.typedArrayFromHeap ? heap.typedArrayFromHeap(delta) : delta.dataSync());
     } finally {
       delta.dispose();
     }
   }
 
-  /** Argmax of logits + prior[last class] at the band's sub-pixels (not padding or halo), into their frame pixels. */
-  private argmaxInto(logits: ArrayLike<number>, out: Uint8Array): Uint8Array {
-    const C = this.model.config.numClasses;
-    const { lastCells, prior, pixelOf } = this;
+  /** Argmax of logits + prior[last class] per sub-pixel, written straight to a new frame (padding skipped). */
+  private argmaxFrame(logits: ArrayLike<number>): Uint8Array {
+    const cfg = this.model.config;
+    const lastCells = this.lastCells;
+    const C = cfg.numClasses;
+    const prior = this.prior, pixelOf = this.pixelOf;
+    const frame = new Uint8Array(cfg.height * cfg.width);
     for (let i = 0, o = 0; i < this.cellsPerFrame; i++, o += C) {
       const last = lastCells[i];
       if (last < 0) continue;
@@ -271,9 +219,9 @@ export class FastDecoder implements FrameDecoder {
         // Strictly greater: ties go to the lowest class, as tf.argMax does.
         if (v > bestV) { bestV = v; best = c; }
       }
-      out[pixelOf[i]] = best;
+      frame[pixelOf[i]] = best;
     }
-    return out;
+    return frame;
   }
 
   /** Keeps the last frame's class per sub-pixel in packed order (-1 on padding rows) for the prior. */

@@ -11,7 +11,7 @@ import type { ActionToCode } from '../models/action-map';
 import { type LatentActionModel, packFrames, packedShape, unpackClasses } from '../models/latent-action';
 import { classesToRgb, FRAME_HEIGHT, FRAME_PIXELS, FRAME_WIDTH, rgbToClasses } from '../pipeline/frame-classes';
 import { Prng } from '../pipeline/prng';
-import { FastDecoder, type FrameDecoder } from './fast-decoder';
+import { FastDecoder } from './fast-decoder';
 
 /** Breakout's minimal action set, as indices (the same order as AtariEnv.actionSet). */
 export const ACTION_NAMES = ['NOOP', 'FIRE', 'RIGHT', 'LEFT'] as const;
@@ -80,8 +80,6 @@ export interface NeuralGameOptions {
   seed?: number;
   /** Use the fused play-time decoder (play/fast-decoder.ts) when the model's layout allows. Default true. */
   fast?: boolean;
-  /** A ready decoder of this model to use instead (play/split-decoder.ts: two threads); the game disposes it. */
-  decoder?: FrameDecoder;
 }
 
 export class NeuralGame {
@@ -98,8 +96,7 @@ export class NeuralGame {
   private history: number[] = [];
   private startName = '';
   private rgb = new Uint8Array(FRAME_PIXELS * 3);
-  private readonly decoder: FrameDecoder | null;
-  private readonly path: 'fused' | 'model' | 'given';
+  private readonly fast: FastDecoder | null;
 
   constructor(
     readonly model: LatentActionModel,
@@ -119,13 +116,12 @@ export class NeuralGame {
     this.temperature = opts.temperature ?? 0;
     if (!(this.temperature >= 0)) throw new Error(`temperature must be >= 0, not ${this.temperature}`);
     this.rng = new Prng(opts.seed ?? 0);
-    this.decoder = opts.decoder ?? (opts.fast !== false && FastDecoder.supports(model) ? new FastDecoder(model) : null);
-    this.path = opts.decoder ? 'given' : this.decoder ? 'fused' : 'model';
+    this.fast = opts.fast !== false && FastDecoder.supports(model) ? new FastDecoder(model) : null;
   }
 
-  /** Which decoder runs: 'fused' (play/fast-decoder.ts), 'model' (LatentActionModel.decode) or the one 'given'. */
-  get decoderPath(): 'fused' | 'model' | 'given' {
-    return this.path;
+  /** Which decoder path runs: 'fused' (play/fast-decoder.ts) or 'model' (LatentActionModel.decode). */
+  get decoderPath(): 'fused' | 'model' {
+    return this.fast ? 'fused' : 'model';
   }
 
   get contextFrames(): number {
@@ -160,7 +156,7 @@ export class NeuralGame {
     if (start.frames.length < this.contextFrames) throw new Error(`neural game: start ${start.name} has ${start.frames.length} frames, the model needs ${this.contextFrames}`);
     const k = this.contextFrames;
     this.context = start.frames.slice(start.frames.length - k).map((rgb) => rgbToClasses(rgb));
-    this.decoder?.reset(this.context);
+    this.fast?.reset(this.context);
     this.rgb.set(start.frames[start.frames.length - 1]);
     this.stepCount = 0;
     this.history = [];
@@ -196,7 +192,7 @@ export class NeuralGame {
 
   /** The decoder's most likely next class frame for `code` from the current context. */
   predict(code: number): Uint8Array {
-    if (this.decoder) return this.decoder.predict(code);
+    if (this.fast) return this.fast.predict(code);
     return this.predictWithModel(code);
   }
 
@@ -225,7 +221,7 @@ export class NeuralGame {
   private push(classes: Uint8Array): void {
     this.context.push(classes);
     while (this.context.length > this.contextFrames) this.context.shift();
-    this.decoder?.push(classes);
+    this.fast?.push(classes);
   }
 
   private checkAction(action: number): void {
@@ -236,7 +232,7 @@ export class NeuralGame {
 
   dispose(): void {
     this.context = [];
-    this.decoder?.dispose();
+    this.fast?.dispose();
   }
 }
 

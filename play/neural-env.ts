@@ -2,23 +2,18 @@
 // disk and returns a NeuralGame (play/neural-core.ts), which has the same reset/step(action) shape as
 // AtariEnv. Action indices are Breakout's minimal set: 0 NOOP, 1 FIRE, 2 RIGHT, 3 LEFT.
 import { existsSync } from 'node:fs';
-import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import type { ActionToCode } from '../models/action-map';
 import { CheckpointError } from '../models/checkpoint';
 import { loadActionMap } from '../pipeline/action-map';
 import { WorldModel } from '../pipeline/world-model';
 import { NeuralGame } from './neural-core';
-import { SplitDecoder } from './split-decoder';
 import { loadStartFrames, START_FRAMES_DIR } from './start-frames';
 
 export { ACTION_NAMES, NeuralGame, type NeuralStepResult } from './neural-core';
 
 export const WORLD_MODEL_DIR = 'checkpoints/world-model';
 export const ACTION_MAP_DIR = 'checkpoints/action-map';
-
-/** Threads the players decode on by default: two where the machine has two cores (one per band). */
-export const playThreads = (): number => Math.min(2, availableParallelism());
 
 export interface NeuralEnvOptions {
   worldModel?: string;
@@ -27,8 +22,6 @@ export interface NeuralEnvOptions {
   /** 0 = most likely code; > 0 samples codes with this temperature. */
   temperature?: number;
   seed?: number;
-  /** 2: decode each frame on two cores (play/split-decoder.ts); 1 (default): on this thread. */
-  threads?: number;
 }
 
 /** The action map of a checkpoint folder (an MLP from stage 4, or a fixed code table), checked against the world model. */
@@ -59,13 +52,11 @@ export async function loadNeuralEnv(opts: NeuralEnvOptions = {}): Promise<Loaded
   const worldModel = await WorldModel.load(wmDir);
   const codeMap = await loadCodeMap(amDir, worldModel.codebookSize);
   const starts = await loadStartFrames(sfDir);
-  const split = (opts.threads ?? 1) >= 2 && SplitDecoder.supports(worldModel.model);
-  const decoder = split ? await SplitDecoder.start(worldModel.model) : undefined;
-  const game = new NeuralGame(worldModel.model, codeMap, starts, { temperature: opts.temperature, seed: opts.seed, decoder });
+  const game = new NeuralGame(worldModel.model, codeMap, starts, { temperature: opts.temperature, seed: opts.seed });
   const cfg = worldModel.config;
   return {
     game,
     worldModel,
-    description: `world model ${wmDir} (K=${cfg.contextFrames}, ${cfg.codebookSize} codes${split ? ', decoded on 2 threads' : ''}), action map ${amDir}, ${starts.length} starts`,
+    description: `world model ${wmDir} (K=${cfg.contextFrames}, ${cfg.codebookSize} codes), action map ${amDir}, ${starts.length} starts`,
   };
 }

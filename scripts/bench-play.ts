@@ -1,10 +1,9 @@
-// npm run bench:play -- [--steps 300] [--backend wasm] [--threads 1|2] [--world-model DIR] [--random-init] [--json]
+// npm run bench:play -- [--steps 300] [--backend wasm] [--world-model DIR] [--random-init] [--json]
 //
 // Milliseconds per predicted frame of the neural game, as the players run it: one NeuralGame.step
 // (action -> code, decoder forward, argmax, read back, RGB) on Node with the WebAssembly backend by
-// default, on as many threads as the players use (two where there are two cores: play/split-decoder.ts).
-// Prints median and p95 of wall-clock time and of this process's CPU time (all its threads; steadier
-// when other work shares the cores). The bar: p95 < 15 ms (4x headroom over 15 steps/s).
+// default. Prints median and p95 of wall-clock time and of this process's CPU time (steadier when
+// other work shares the cores). The bar: p95 < 15 ms (4x headroom over 15 steps/s).
 // With --json the last line is {"p50_ms": N, "p95_ms": N} (wall clock).
 import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
@@ -12,8 +11,7 @@ import { BACKEND_CHOICES, type BackendPreference, initBackend } from '../models/
 import { DEFAULT_LATENT_ACTION_CONFIG, LatentActionModel } from '../models/latent-action';
 import { TableActionMap } from '../models/action-map';
 import { NeuralGame } from '../play/neural-core';
-import { loadNeuralEnv, playThreads } from '../play/neural-env';
-import { SplitDecoder } from '../play/split-decoder';
+import { loadNeuralEnv } from '../play/neural-env';
 import { loadStartFrames } from '../play/start-frames';
 import { headlessPolicy } from '../play/play-neural';
 
@@ -21,14 +19,9 @@ const args = yargs(hideBin(process.argv))
   .option('steps', { type: 'number', default: 300, describe: 'Timed steps' })
   .option('warmup', { type: 'number', default: 20, describe: 'Untimed steps first' })
   .option('backend', { type: 'string', choices: BACKEND_CHOICES, default: 'wasm', describe: 'TensorFlow.js backend' })
-  .option('threads', { type: 'number', default: playThreads(), describe: 'Decode on 1 or 2 threads (default: as the players do on this machine)' })
   .option('world-model', { type: 'string', default: 'checkpoints/world-model', describe: 'World model checkpoint folder' })
   .option('action-map', { type: 'string', default: 'checkpoints/action-map', describe: 'Action map checkpoint folder' })
   .option('random-init', { type: 'boolean', default: false, describe: 'Bench a randomly initialised model of the default config (no checkpoint needed)' })
-  .check((a) => {
-    if (a.threads !== 1 && a.threads !== 2) throw new Error(`--threads ${a.threads}: 1 or 2`);
-    return true;
-  })
   .option('json', { type: 'boolean', default: false, describe: 'Last line: {"p50_ms": N, "p95_ms": N}' })
   .strict()
   .help()
@@ -47,11 +40,10 @@ async function main(): Promise<void> {
     const model = new LatentActionModel(DEFAULT_LATENT_ACTION_CONFIG, 1);
     const n = model.config.codebookSize;
     const table = Array.from({ length: 4 }, (_, a) => Array.from({ length: n }, (_, k) => (k === a ? 1 : 0)));
-    const decoder = args.threads >= 2 ? await SplitDecoder.start(model) : undefined;
-    game = new NeuralGame(model, new TableActionMap(table), await loadStartFrames(), { decoder });
+    game = new NeuralGame(model, new TableActionMap(table), await loadStartFrames());
     what = 'random-init default config';
   } else {
-    const env = await loadNeuralEnv({ worldModel: args.worldModel, actionMap: args.actionMap, threads: args.threads });
+    const env = await loadNeuralEnv({ worldModel: args.worldModel, actionMap: args.actionMap });
     game = env.game;
     what = env.description;
   }
@@ -71,8 +63,7 @@ async function main(): Promise<void> {
   }
   const macs = LatentActionModel.decoderMacs(game.model.config) / 1e6;
   console.log(`bench:play  ${what}`);
-  const decoding = game.decoderPath === 'given' ? 'split over 2 threads' : `${game.decoderPath}, 1 thread`;
-  console.log(`backend ${backend.name}, decoder ${macs.toFixed(0)} M multiply-adds per frame (${decoding}), ${args.steps} steps`);
+  console.log(`backend ${backend.name} (${backend.threads} thread${backend.threads === 1 ? '' : 's'}), decoder ${macs.toFixed(0)} M multiply-adds per frame, ${args.steps} steps`);
   console.log('');
   console.log('              p50 ms   p95 ms');
   console.log(`wall clock  ${quantile(wall, 0.5).toFixed(2).padStart(7)}  ${quantile(wall, 0.95).toFixed(2).padStart(7)}`);

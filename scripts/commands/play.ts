@@ -3,7 +3,7 @@ import type { CommandModule } from 'yargs';
 import { findRom } from '../../atari/roms';
 import { backendOption, type BackendPreference, initBackend } from '../../models/backend';
 import { UserError } from '../../pipeline/errors';
-import { ACTION_MAP_DIR, loadNeuralEnv, playThreads, WORLD_MODEL_DIR } from '../../play/neural-env';
+import { ACTION_MAP_DIR, loadNeuralEnv, WORLD_MODEL_DIR } from '../../play/neural-env';
 import { HEADLESS_POLICIES, type HeadlessPolicy, playNeural, RealTwin, recordNeuralGame } from '../../play/play-neural';
 import { START_FRAMES_DIR } from '../../play/start-frames';
 
@@ -18,7 +18,6 @@ interface Args {
   'max-steps': number;
   'side-by-side': boolean;
   rom?: string;
-  threads: number;
   headless: boolean;
   policy: string;
   steps: number;
@@ -42,7 +41,6 @@ export const playCommand: CommandModule<object, Args> = {
       .option('max-steps', { type: 'number', default: 0, describe: 'Quit after this many steps (0: play until q)' })
       .option('side-by-side', { type: 'boolean', default: false, describe: 'Run the real game (needs the ROM) beside the neural one with the same keys, with per-step PSNR and dynamic-pixel accuracy' })
       .option('rom', { type: 'string', describe: 'Breakout ROM for --side-by-side (default: ATARI_ROM_DIR, then an installed ale-py)' })
-      .option('threads', { type: 'number', default: playThreads(), describe: 'Decode each frame on 1 or 2 threads (2: one band of rows per core)' })
       .option('headless', { type: 'boolean', default: false, describe: 'No terminal: a policy plays and the frames are written to --out' })
       .option('policy', { choices: HEADLESS_POLICIES, default: 'random', describe: 'Headless policy: random each step, held for 1..15 steps, or noop' })
       .option('steps', { type: 'number', default: 200, describe: 'Headless: steps to play' })
@@ -57,7 +55,6 @@ export const playCommand: CommandModule<object, Args> = {
       ['--max-steps', args['max-steps'], Number.isInteger(args['max-steps']) && args['max-steps'] >= 0],
       ['--steps', args.steps, Number.isInteger(args.steps) && args.steps >= 1],
       ['--scale', args.scale, Number.isInteger(args.scale) && args.scale >= 1 && args.scale <= 8],
-      ['--threads', args.threads, args.threads === 1 || args.threads === 2],
     ] as const) {
       if (!ok) throw new UserError(`${name} ${value} is out of range (see --help)`);
     }
@@ -71,7 +68,6 @@ export const playCommand: CommandModule<object, Args> = {
       startFrames: args['start-frames'],
       temperature: args.temperature,
       seed,
-      threads: args.threads,
     });
     if (args.headless) {
       const r = await recordNeuralGame({ game, policy: args.policy as HeadlessPolicy, steps: args.steps, out: args.out, seed, fps: args.fps, scale: args.scale, real });

@@ -115,32 +115,6 @@ describe('FastDecoder', () => {
     game.dispose();
   });
 
-  it('split into bands of cell rows, predicts the same frame as whole', () => {
-    for (const bodyBlocks of [1, 2]) {
-      const model = new LatentActionModel({ ...SMALL, bodyBlocks }, 5);
-      const head = model.params.get('dec/head/kernel')!;
-      head.assign(tf.randomNormal(head.shape, 0, 0.6, 'float32', 7));
-      const whole = new FastDecoder(model);
-      const bands = [[0, 20], [20, 36], [36, 54]].map(([from, to]) => new FastDecoder(model, { from, to }));
-      const context = starts[0].frames.slice(-SMALL.contextFrames).map((f) => rgbToClasses(f));
-      for (const d of [whole, ...bands]) d.reset(context);
-      let changed = 0;
-      for (let t = 0; t < 4; t++) {
-        const code = t % SMALL.codebookSize;
-        const expected = whole.predict(code);
-        const joined = new Uint8Array(expected.length).fill(255);
-        for (const b of bands) b.predict(code, joined);
-        expect(Buffer.from(joined).equals(Buffer.from(expected))).toBe(true);
-        changed += expected.filter((c, i) => c !== context[context.length - 1][i]).length;
-        for (const d of [whole, ...bands]) d.push(expected);
-      }
-      expect(changed).toBeGreaterThan(100);
-      expect(() => new FastDecoder(model, { from: 3, to: 20 })).toThrow(/even band/);
-      for (const d of [whole, ...bands]) d.dispose();
-      model.dispose();
-    }
-  });
-
   it('is supported by the default layout', () => {
     expect(FastDecoder.supports(new LatentActionModel(SMALL, 0))).toBe(true);
   });
