@@ -77,11 +77,13 @@ export function withOwnPredictions(ds: LatentDataset, wm: WorldModel, picks: Win
     for (let p = ds.previous(w); p && chain.length < steps; p = ds.previous(p)) chain.push(p);
     return chain;
   });
-  const contexts = chains.map((c) => (c.length > 0 ? ds.frames(c[c.length - 1]).context : null));
+  // A rollout starts from the real context of its farthest window, read with that window's frames.
+  const contexts: (Uint8Array[] | null)[] = picks.map(() => null);
   for (let s = steps; s >= 1; s--) {
     const idx = chains.flatMap((c, i) => (c.length >= s ? [i] : []));
     if (idx.length === 0) continue;
     const real = idx.map((i) => ds.frames(chains[i][s - 1]));
+    idx.forEach((i, j) => { contexts[i] ??= real[j].context; });
     const codes = wm.inferCodes(real.map((r) => r.context), real.map((r) => r.target));
     const preds = wm.predict(idx.map((i) => contexts[i]!), codes);
     idx.forEach((i, j) => { contexts[i] = [...contexts[i]!.slice(1), preds[j]]; });

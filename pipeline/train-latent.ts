@@ -6,8 +6,8 @@
 // gradient, commitment loss); the decoder predicts the next frame's colour class per pixel from the K
 // context frames and the code. Loss: per-pixel cross-entropy where pixels that change against the last
 // context frame weigh `dynamicWeight` times more (otherwise copying the last frame is nearly optimal).
-// Some windows get imperfect context frames (painted mistakes, or the model's own prediction of the last
-// one) with the real next frame as target, so the decoder learns to repair what it gets wrong in play.
+// Some windows get imperfect context frames (painted mistakes, or the model's own rollout into the last
+// ones) with the real next frame as target, so the decoder learns to repair what it gets wrong in play.
 import * as tf from '@tensorflow/tfjs';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
