@@ -26,6 +26,7 @@ import { writeLineChartPng } from './plot';
 import { Prng, type PrngState } from './prng';
 import { onInterrupt, Progress } from './progress';
 import { ReplayBuffer } from './replay-buffer';
+import { writeJsonAtomic } from './atomic';
 import { createRun, openRun, type Run } from './run';
 
 // ----------------------------------------------------------------------------------------------
@@ -239,6 +240,8 @@ export interface TrainDqnResult {
 export interface TrainDqnOptions {
   /** Continue this run folder (weights, optimizer, counters, schedules; the buffer is refilled). */
   resume?: string;
+  /** With `resume`: continue at this learning rate (lowering it is the usual last phase of a long run); saved to config.json. */
+  lr?: number;
   /** Run folder root (default data/runs). */
   runsRoot?: string;
   /** Games to train on (tests pass a toy environment); default: Breakout from the ROM. */
@@ -292,6 +295,11 @@ export async function trainDqn(config: TrainDqnConfig, opts: TrainDqnOptions = {
     run = await openRun<TrainDqnConfig>(opts.resume);
     // The saved config wins (schedules must match); only the budget may be extended.
     cfg = { ...DQN_DEFAULTS, ...run.config, totalSteps: Math.max(config.totalSteps, run.config.totalSteps ?? 0), backend: config.backend, envWorker: config.envWorker };
+    if (opts.lr !== undefined && opts.lr !== cfg.lr) {
+      if (!(opts.lr > 0)) throw new UserError(`--lr ${opts.lr}: must be a positive number`);
+      cfg = { ...cfg, lr: opts.lr };
+      writeJsonAtomic(run.path('config.json'), cfg);
+    }
   } else {
     validateConfig(cfg);
     run = await createRun({ stage: 'train-dqn', name: cfg.name || undefined, root: opts.runsRoot, config: cfg });

@@ -15,6 +15,7 @@ import { DEFAULT_LATENT_ACTION_CONFIG, type LatentActionConfig, LatentActionMode
 import { DataParallel } from '../models/data-parallel';
 import { EmaCodebook, codeUsage, kmeans } from '../models/vq';
 import { initBackend, type BackendPreference } from '../models/backend';
+import { narrowRefine } from '../models/narrow-refine';
 import { loadTensorGroup, readCheckpointMeta, restoreOptimizerState, optimizerState, tensorRecord } from '../models/checkpoint';
 import { classesToRgb, FRAME_HEIGHT, FRAME_WIDTH } from './frame-classes';
 import { buildLatentDataset, describeDataset, type LatentDataset, type Window } from './latent-dataset';
@@ -237,13 +238,17 @@ export async function trainLatent(opts: TrainLatentOptions): Promise<TrainLatent
   const vars = [...model.params.values()];
   let state: TrainState = { step: 0, prng: rng.getState(), ema: ema.state(), best: null, trainSeconds: 0 };
 
-  const loadWeights = (dir: string): void => {
-    const named = tensorRecord(loadTensorGroup(dir, 'weights'));
+  const loadWeights = (dir: string, narrow = false): void => {
+    const loaded = tensorRecord(loadTensorGroup(dir, 'weights'));
+    // --init from a model with a wider refine layer: start from its strongest channels.
+    const wider = narrow && (loaded['dec/refine/kernel']?.shape[3] ?? 0) > mcfg.refineChannels;
+    const named = wider ? narrowRefine(loaded, mcfg.refineChannels) : loaded;
     model.setWeights(named);
-    Object.values(named).forEach((t) => t.dispose());
+    new Set([...Object.values(loaded), ...Object.values(named)]).forEach((t) => t.dispose());
+    if (wider) log(`train-latent: refine layer narrowed to its ${mcfg.refineChannels} strongest channels`);
   };
   if (cfg.init && !opts.resume) {
-    loadWeights(cfg.init);
+    loadWeights(cfg.init, true);
     // The EMA's running sums must start at the loaded codes too, or its first update brings back random ones.
     ema.reinit(model.codebook, new Array(mcfg.codebookSize).fill(1));
     log(`train-latent: weights and codebook from ${cfg.init}`);

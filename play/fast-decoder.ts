@@ -1,9 +1,12 @@
 // The world model's decoder for play: the same function as LatentActionModel.decode + argmax, computed
-// with fewer, fused ops (test/play/fast-decoder.test.ts holds it to the model's own decode):
+// with fewer, fused ops (test/play/neural-env.test.ts holds it to the model's own decode):
 //  - the stem (a 1x1 convolution over one-hot cells, so a sum of kernel rows) is kept in plain JS and
-//    updated incrementally: consecutive frames differ in a few cells, so each new frame's stem
-//    contribution at every context position is the previous frame's plus the rows of the changed
-//    sub-pixels (recomputed in full every REFRESH frames so float rounding cannot drift);
+//    updated incrementally: as the context slides, each position's frame changes only where
+//    consecutive frames differ, so only those pixels' rows are swapped (recomputed in full every
+//    REFRESH frames so float rounding cannot drift);
+//  - the refine layer convolves concat(up, stem); its stem half changes only around the touched stem
+//    cells, so it is kept in JS too, updated through the 3x3 kernel from those cells alone (in a
+//    game broken into pieces, when too many cells change, it is convolved in WebAssembly instead);
 //  - each code's contribution to a layer (a dense layer of the code vector) is a per-code bias,
 //    folded into the convolution's bias once at load, so every conv is a fused conv+bias(+relu);
 //  - depth-to-space as the model's reshape + transpose (tf.depthToSpace is a slow fallback on wasm);
@@ -15,8 +18,11 @@ import { depthToSpace, type LatentActionModel, padding } from '../models/latent-
 
 const EXPECTED = ['dec/stem_last/kernel', 'dec/down/kernel', 'dec/up/kernel', 'dec/refine/kernel', 'dec/head/kernel', 'dec/prior'];
 
-/** Frames between full recomputations of a stem contribution (bounds float drift). */
+/** Frames between full recomputations of the stem sum (bounds float drift). */
 const REFRESH = 64;
+
+/** Above this many touched stem cells in a step, the refine layer's stem share is convolved in full. */
+const MAX_TOUCHED = 160;
 
 export class FastDecoder {
   /** Per context position p (0 = oldest): kernel rows [16*C, S] of the stem for that frame slot. */
@@ -24,19 +30,36 @@ export class FastDecoder {
   private readonly stemBias: Float32Array;
   private readonly stemChannels: number;
   private readonly cells: number;
-  /** Context frames (class frames, oldest first) and each one's stem contribution at every position. */
+  /** Context frames (class frames, oldest first). */
   private frames: Uint8Array[] = [];
-  private contribs: Float32Array[][] = [];
+  /** Pixels that differ between context frames p and p+1 (K-1 lists). */
+  private changes: Int32Array[] = [];
   private sinceFull = 0;
-  private readonly stemPre: Float32Array;
+  /** The stem before bias and ReLU: the sum over positions of each context frame's kernel rows. */
+  private readonly stemSum: Float32Array;
+  /** The stem, ReLU(stemSum + bias), [cells, S]. */
+  private readonly stem: Float32Array;
+  /** The refine convolution's share from the stem (its input is concat(up, stem)), [cells, R]; valid while refineFresh. */
+  private readonly refineFromStem: Float32Array;
+  private refineFresh = false;
+  /** The refine kernel split by input: rows for `up` (a tensor) and for the stem ([3, 3, S, R] in JS). */
+  private readonly refineUpKernel: tf.Tensor4D;
+  private readonly refineStemKernel: tf.Tensor4D;
+  private readonly refineStemWeights: Float32Array;
+  /** Stem cells touched by the last push (a marker per cell and the list). */
+  private readonly touchedMark: Uint8Array;
+  private readonly touched: Int32Array;
   /** Per code: the bias of each code-conditioned layer (conv bias + code dense). */
   private readonly codeBias: { down: tf.Tensor1D; body: tf.Tensor1D[]; refine: tf.Tensor1D }[];
   private readonly prior: Float32Array;
   private readonly cellsPerFrame: number;
+  /** Per frame pixel: its stem cell's offset (cell * S) and its sub-pixel's row offset (sub * C). */
+  private readonly cellOf: Int32Array;
+  private readonly subOf: Int32Array;
 
-  /** Whether `model` has the decoder layout this fast path implements. */
+  /** Whether `model` has the decoder layout this fast path implements (and Breakout's 9 colour classes). */
   static supports(model: LatentActionModel): boolean {
-    return EXPECTED.every((n) => model.params.has(n)) && (model.config.contextFrames === 1 || model.params.has('dec/stem_old/kernel'));
+    return EXPECTED.every((n) => model.params.has(n)) && (model.config.contextFrames === 1 || model.params.has('dec/stem_old/kernel')) && model.config.numClasses === 9;
   }
 
   constructor(readonly model: LatentActionModel) {
@@ -71,18 +94,34 @@ export class FastDecoder {
       }));
     }
     this.prior = new Float32Array(p('dec/prior').dataSync());
-    const { paddedH } = padding(cfg);
-    this.cells = (paddedH / 4) * (cfg.width / 4);
-    this.cellsPerFrame = this.cells * 16;
-    this.stemPre = new Float32Array(this.cells * S);
-    this.lastCells = new Int8Array(this.cellsPerFrame);
-    // The frame pixel of each packed sub-pixel (unpackClasses' layout; padding rows map nowhere).
-    this.pixelOf = new Int32Array(this.cellsPerFrame).fill(-1);
-    const { top } = padding(cfg);
+    const { paddedH, top } = padding(cfg);
     const w4 = cfg.width / 4;
+    this.cells = (paddedH / 4) * w4;
+    this.cellsPerFrame = this.cells * 16;
+    this.stemSum = new Float32Array(this.cells * S);
+    this.stem = new Float32Array(this.cells * S);
+    const R = cfg.refineChannels;
+    const refine = p('dec/refine/kernel');
+    this.refineUpKernel = tf.slice(refine, [0, 0, 0, 0], [3, 3, S, R]) as tf.Tensor4D;
+    this.refineStemKernel = tf.slice(refine, [0, 0, S, 0], [3, 3, S, R]) as tf.Tensor4D;
+    this.refineStemWeights = new Float32Array(this.refineStemKernel.dataSync());
+    this.refineFromStem = new Float32Array(this.cells * R);
+    this.touchedMark = new Uint8Array(this.cells);
+    this.touched = new Int32Array(this.cells);
+    this.lastCells = new Int8Array(this.cellsPerFrame);
+    // The frame pixel of each packed sub-pixel (unpackClasses' layout; padding rows map nowhere), and
+    // the other way round, each pixel's stem cell and sub-pixel.
+    this.pixelOf = new Int32Array(this.cellsPerFrame).fill(-1);
+    this.cellOf = new Int32Array(cfg.height * cfg.width);
+    this.subOf = new Int32Array(cfg.height * cfg.width);
     for (let y = 0; y < cfg.height; y++) {
       const py = y + top;
-      for (let x = 0; x < cfg.width; x++) this.pixelOf[((py >> 2) * w4 + (x >> 2)) * 16 + (py & 3) * 4 + (x & 3)] = y * cfg.width + x;
+      for (let x = 0; x < cfg.width; x++) {
+        const cellIndex = (py >> 2) * w4 + (x >> 2), sub = (py & 3) * 4 + (x & 3), i = y * cfg.width + x;
+        this.pixelOf[cellIndex * 16 + sub] = i;
+        this.cellOf[i] = cellIndex * S;
+        this.subOf[i] = sub * C;
+      }
     }
   }
 
@@ -94,104 +133,123 @@ export class FastDecoder {
     const K = this.model.config.contextFrames;
     if (frames.length !== K) throw new Error(`FastDecoder.reset: ${frames.length} frames, the model needs ${K}`);
     this.frames = frames.map((f) => f.slice());
-    this.contribs = this.frames.map((f) => this.fullContribs(f));
-    this.sinceFull = 0;
+    this.changes = this.frames.slice(1).map((f, p) => changedPixels(this.frames[p], f));
+    this.rebuildStem();
     this.setLastCells(this.frames[K - 1]);
   }
 
-  /** Slide a new class frame into the context. */
+  /**
+   * Slide a new class frame into the context. Every frame moves one position older, so the stem sum
+   * changes only at the pixels where consecutive frames differ: at position p, the rows of frame p's
+   * classes are swapped for frame p+1's (a few hundred pixels a step, not the 33,600 of a frame).
+   * The stem and the refine layer's share from it then change only around the touched cells.
+   */
   push(frame: Uint8Array): void {
     if (this.frames.length === 0) throw new Error('FastDecoder.push before reset');
-    const prev = this.frames[this.frames.length - 1];
-    const prevContribs = this.contribs[this.contribs.length - 1];
-    this.sinceFull++;
-    // The oldest frame's arrays are reused for the new one (no 0.8 MB of garbage per step).
-    const recycled = this.contribs.shift() ?? [];
-    this.frames.shift();
-    const next = this.sinceFull >= REFRESH ? this.fullContribs(frame, recycled) : this.deltaContribs(prev, prevContribs, frame, recycled);
-    if (this.sinceFull >= REFRESH) this.sinceFull = 0;
+    const K = this.frames.length;
+    const newest = changedPixels(this.frames[K - 1], frame);
     this.frames.push(frame.slice());
-    this.contribs.push(next);
-    this.setLastCells(frame);
-  }
-
-  /** Stem contribution of one class frame at every context position: K arrays [cells * S]. */
-  private fullContribs(frame: Uint8Array, reuse: Float32Array[] = []): Float32Array[] {
-    const cfg = this.model.config;
-    const { top } = padding(cfg);
-    const C = cfg.numClasses, S = this.stemChannels, w4 = cfg.width / 4;
-    return this.stemRows.map((rows, pos) => {
-      const out = reuse[pos] ?? new Float32Array(this.cells * S);
-      out.fill(0);
-      for (let y = 0; y < cfg.height; y++) {
-        const py = y + top;
-        for (let x = 0; x < cfg.width; x++) {
-          const o = ((py >> 2) * w4 + (x >> 2)) * S;
-          const r = (((py & 3) * 4 + (x & 3)) * C + frame[y * cfg.width + x]) * S;
-          for (let k = 0; k < S; k++) out[o + k] += rows[r + k];
+    this.changes.push(newest);
+    // The prior's last class per sub-pixel changes where the new frame does.
+    const S = this.stemChannels, C = this.model.config.numClasses;
+    for (const i of newest) this.lastCells[(this.cellOf[i] / S) * 16 + this.subOf[i] / C] = frame[i];
+    if (++this.sinceFull >= REFRESH) {
+      this.frames.shift();
+      this.changes.shift();
+      this.rebuildStem();
+    } else {
+      const sum = this.stemSum, cellOf = this.cellOf, subOf = this.subOf;
+      const mark = this.touchedMark, touched = this.touched;
+      let n = 0;
+      for (let pos = 0; pos < K; pos++) {
+        const rows = this.stemRows[pos], before = this.frames[pos], after = this.frames[pos + 1];
+        for (const i of this.changes[pos]) {
+          const o = cellOf[i], rNew = (subOf[i] + after[i]) * S, rOld = (subOf[i] + before[i]) * S;
+          for (let k = 0; k < S; k++) sum[o + k] += rows[rNew + k] - rows[rOld + k];
+          const c = o / S;
+          if (!mark[c]) { mark[c] = 1; touched[n++] = c; }
         }
       }
-      return out;
-    });
+      this.frames.shift();
+      this.changes.shift();
+      for (let j = 0; j < n; j++) mark[touched[j]] = 0;
+      this.updateStem(touched.subarray(0, n));
+    }
   }
 
-  /** The same from the previous frame's contributions: swap the rows of the pixels that changed. */
-  private deltaContribs(prev: Uint8Array, prevContribs: Float32Array[], frame: Uint8Array, reuse: Float32Array[] = []): Float32Array[] {
-    const cfg = this.model.config;
-    const { top } = padding(cfg);
-    const C = cfg.numClasses, S = this.stemChannels, w4 = cfg.width / 4;
-    const out = prevContribs.map((c, pos) => {
-      const o = reuse[pos] ?? new Float32Array(c.length);
-      o.set(c);
-      return o;
+  /** Stem sum and stem from scratch (at reset, and every REFRESH frames so float rounding cannot drift). */
+  private rebuildStem(): void {
+    const S = this.stemChannels, sum = this.stemSum, cellOf = this.cellOf, subOf = this.subOf;
+    sum.fill(0);
+    this.frames.forEach((frame, pos) => {
+      const rows = this.stemRows[pos];
+      for (let i = 0; i < frame.length; i++) {
+        const o = cellOf[i], r = (subOf[i] + frame[i]) * S;
+        for (let k = 0; k < S; k++) sum[o + k] += rows[r + k];
+      }
     });
-    for (let i = 0; i < frame.length; i++) {
-      if (frame[i] === prev[i]) continue;
-      const y = (i / cfg.width) | 0, x = i - y * cfg.width, py = y + top;
-      const o = ((py >> 2) * w4 + (x >> 2)) * S;
-      const sub = ((py & 3) * 4 + (x & 3)) * C;
-      const rNew = (sub + frame[i]) * S, rOld = (sub + prev[i]) * S;
-      for (let pos = 0; pos < out.length; pos++) {
-        const rows = this.stemRows[pos], c = out[pos];
-        for (let k = 0; k < S; k++) c[o + k] += rows[rNew + k] - rows[rOld + k];
+    const stem = this.stem, bias = this.stemBias;
+    for (let o = 0; o < sum.length; o += S) {
+      for (let k = 0; k < S; k++) {
+        const v = sum[o + k] + bias[k];
+        stem[o + k] = v > 0 ? v : 0;
       }
     }
-    return out;
+    this.refineFresh = false;
+    this.sinceFull = 0;
+  }
+
+  /**
+   * ReLU the touched stem cells and pass each one's change through the refine layer's 3x3 stem
+   * kernel to its 9 neighbours (only the channels that changed: after the ReLU most stay 0). With
+   * many touched cells (a game in pieces) that costs more than the convolution in WebAssembly, so
+   * predict() convolves the stem there instead until a quiet step brings the JS copy back.
+   */
+  private updateStem(touched: Int32Array): void {
+    const cfg = this.model.config;
+    const S = this.stemChannels, R = cfg.refineChannels, w4 = cfg.width / 4, h4 = this.cells / w4;
+    const sum = this.stemSum, stem = this.stem, bias = this.stemBias;
+    const out = this.refineFromStem, w = this.refineStemWeights;
+    const quiet = touched.length <= MAX_TOUCHED;
+    const incremental = quiet && this.refineFresh;
+    for (const c of touched) {
+      const cy = (c / w4) | 0, cx = c - cy * w4;
+      for (let k = 0; k < S; k++) {
+        const v = sum[c * S + k] + bias[k];
+        const now = v > 0 ? v : 0;
+        const d = now - stem[c * S + k];
+        if (d === 0) continue;
+        stem[c * S + k] = now;
+        if (!incremental) continue;
+        // out[y, x] += stem[y + ky - 1, x + kx - 1] * w[ky, kx] (a 'same' cross-correlation).
+        for (let ky = 0; ky < 3; ky++) {
+          const y = cy - ky + 1;
+          if (y < 0 || y >= h4) continue;
+          for (let kx = 0; kx < 3; kx++) {
+            const x = cx - kx + 1;
+            if (x < 0 || x >= w4) continue;
+            const o = (y * w4 + x) * R, wo = ((ky * 3 + kx) * S + k) * R;
+            for (let r = 0; r < R; r++) out[o + r] += d * w[wo + r];
+          }
+        }
+      }
+    }
+    if (quiet && !this.refineFresh) {
+      const t = tf.tidy(() => tf.conv2d(this.stemTensor(), this.refineStemKernel, 1, 'same'));
+      out.set(t.dataSync());
+      t.dispose();
+    }
+    this.refineFresh = quiet;
+  }
+
+  private stemTensor(): tf.Tensor4D {
+    const cfg = this.model.config;
+    return tf.tensor4d(this.stem, [1, this.cells / (cfg.width / 4), cfg.width / 4, this.stemChannels]);
   }
 
   /** Most likely next class frame after the current context for `code`. */
   predict(code: number): Uint8Array {
-    const cfg = this.model.config;
-    const p = (n: string) => this.model.params.get(n) as tf.Tensor;
-    const cb = this.codeBias[code];
-    if (!cb) throw new RangeError(`code ${code} outside the codebook (0..${cfg.codebookSize - 1})`);
-    if (this.frames.length === 0) throw new Error('FastDecoder.predict before reset');
-    // Stem: each context frame's contribution at its position, plus the bias, then ReLU (few passes:
-    // this runs every frame).
-    const S = this.stemChannels, pre = this.stemPre, bias = this.stemBias;
-    pre.set(this.contribs[0][0]);
-    for (let pos = 1; pos < this.contribs.length; pos++) {
-      const part = this.contribs[pos][pos];
-      for (let i = 0; i < pre.length; i++) pre[i] += part[i];
-    }
-    for (let o = 0; o < pre.length; o += S) {
-      for (let k = 0; k < S; k++) {
-        const v = pre[o + k] + bias[k];
-        pre[o + k] = v > 0 ? v : 0;
-      }
-    }
-    const { paddedH } = padding(cfg);
-    const delta = tf.tidy(() => {
-      const stem = tf.tensor4d(pre, [1, paddedH / 4, cfg.width / 4, S]);
-      let h = tf.fused.conv2d({ x: stem, filter: p('dec/down/kernel') as tf.Tensor4D, strides: 2, pad: 'valid', bias: cb.down, activation: 'relu' });
-      for (let i = 0; i < cfg.bodyBlocks; i++) {
-        const r = tf.fused.conv2d({ x: h, filter: p(`dec/body${i}/kernel`) as tf.Tensor4D, strides: 1, pad: 'same', bias: cb.body[i] });
-        h = tf.relu(h.add(r)) as tf.Tensor4D;
-      }
-      const up = depthToSpace(tf.fused.conv2d({ x: h, filter: p('dec/up/kernel') as tf.Tensor4D, strides: 1, pad: 'valid', bias: p('dec/up/bias') as tf.Tensor1D, activation: 'relu' }), 2);
-      const refined = tf.fused.conv2d({ x: tf.concat([up, stem], 3), filter: p('dec/refine/kernel') as tf.Tensor4D, strides: 1, pad: 'same', bias: cb.refine, activation: 'relu' });
-      return tf.fused.conv2d({ x: refined, filter: p('dec/head/kernel') as tf.Tensor4D, strides: 1, pad: 'valid', bias: p('dec/head/bias') as tf.Tensor1D });
-    });
+    const delta = this.forward(code);
     // On WebAssembly, read the logits where they lie on the wasm heap instead of copying ~1 MB.
     const heap = tf.backend() as { typedArrayFromHeap?: (t: tf.TensorInfo) => ArrayLike<number> };
     try {
@@ -201,24 +259,61 @@ export class FastDecoder {
     }
   }
 
-  /** Argmax of logits + prior[last class] per sub-pixel, written straight to a new frame (padding skipped). */
+  /** The decoder's logits for `code` before the class prior, packed [h4, w4, 16 * C] (what tests hold to the model). */
+  logits(code: number): Float32Array {
+    const delta = this.forward(code);
+    try {
+      return delta.dataSync() as Float32Array;
+    } finally {
+      delta.dispose();
+    }
+  }
+
+  private forward(code: number): tf.Tensor4D {
+    const cfg = this.model.config;
+    const p = (n: string) => this.model.params.get(n) as tf.Tensor;
+    const cb = this.codeBias[code];
+    if (!cb) throw new RangeError(`code ${code} outside the codebook (0..${cfg.codebookSize - 1})`);
+    if (this.frames.length === 0) throw new Error('FastDecoder.predict before reset');
+    const R = cfg.refineChannels, w4 = cfg.width / 4, h4 = this.cells / w4;
+    return tf.tidy(() => {
+      const stem = this.stemTensor();
+      let h = tf.fused.conv2d({ x: stem, filter: p('dec/down/kernel') as tf.Tensor4D, strides: 2, pad: 'valid', bias: cb.down, activation: 'relu' });
+      for (let i = 0; i < cfg.bodyBlocks; i++) {
+        const r = tf.fused.conv2d({ x: h, filter: p(`dec/body${i}/kernel`) as tf.Tensor4D, strides: 1, pad: 'same', bias: cb.body[i] });
+        h = tf.relu(h.add(r)) as tf.Tensor4D;
+      }
+      const up = depthToSpace(tf.fused.conv2d({ x: h, filter: p('dec/up/kernel') as tf.Tensor4D, strides: 1, pad: 'valid', bias: p('dec/up/bias') as tf.Tensor1D, activation: 'relu' }), 2);
+      // The refine conv over concat(up, stem) as the sum of its two halves: the stem's half mostly comes from JS.
+      const fromUp = tf.fused.conv2d({ x: up, filter: this.refineUpKernel, strides: 1, pad: 'same', bias: cb.refine });
+      const fromStem = this.refineFresh ? tf.tensor4d(this.refineFromStem, [1, h4, w4, R]) : tf.conv2d(stem, this.refineStemKernel, 1, 'same');
+      const refined = tf.relu(fromUp.add(fromStem)) as tf.Tensor4D;
+      return tf.fused.conv2d({ x: refined, filter: p('dec/head/kernel') as tf.Tensor4D, strides: 1, pad: 'valid', bias: p('dec/head/bias') as tf.Tensor1D });
+    });
+  }
+
+  /**
+   * Argmax of logits + prior[last class] per sub-pixel, written straight to a new frame (padding
+   * skipped). Unrolled for the 9 classes: ~1.8x faster than a loop over them (the hottest JS here).
+   */
   private argmaxFrame(logits: ArrayLike<number>): Uint8Array {
     const cfg = this.model.config;
-    const lastCells = this.lastCells;
-    const C = cfg.numClasses;
-    const prior = this.prior, pixelOf = this.pixelOf;
+    const lastCells = this.lastCells, prior = this.prior, pixelOf = this.pixelOf;
     const frame = new Uint8Array(cfg.height * cfg.width);
-    for (let i = 0, o = 0; i < this.cellsPerFrame; i++, o += C) {
+    for (let i = 0, o = 0; i < this.cellsPerFrame; i++, o += 9) {
       const last = lastCells[i];
       if (last < 0) continue;
-      const pr = last * C;
-      let best = 0;
-      let bestV = logits[o] + prior[pr];
-      for (let c = 1; c < C; c++) {
-        const v = logits[o + c] + prior[pr + c];
-        // Strictly greater: ties go to the lowest class, as tf.argMax does.
-        if (v > bestV) { bestV = v; best = c; }
-      }
+      const pr = last * 9;
+      // Strictly greater: ties go to the lowest class, as tf.argMax does.
+      let best = 0, bestV = logits[o] + prior[pr], v = 0;
+      v = logits[o + 1] + prior[pr + 1]; if (v > bestV) { bestV = v; best = 1; }
+      v = logits[o + 2] + prior[pr + 2]; if (v > bestV) { bestV = v; best = 2; }
+      v = logits[o + 3] + prior[pr + 3]; if (v > bestV) { bestV = v; best = 3; }
+      v = logits[o + 4] + prior[pr + 4]; if (v > bestV) { bestV = v; best = 4; }
+      v = logits[o + 5] + prior[pr + 5]; if (v > bestV) { bestV = v; best = 5; }
+      v = logits[o + 6] + prior[pr + 6]; if (v > bestV) { bestV = v; best = 6; }
+      v = logits[o + 7] + prior[pr + 7]; if (v > bestV) { bestV = v; best = 7; }
+      v = logits[o + 8] + prior[pr + 8]; if (v > bestV) { best = 8; }
       frame[pixelOf[i]] = best;
     }
     return frame;
@@ -231,10 +326,21 @@ export class FastDecoder {
   }
 
   dispose(): void {
+    this.refineUpKernel.dispose();
+    this.refineStemKernel.dispose();
     for (const b of this.codeBias) {
       b.down.dispose();
       b.refine.dispose();
       for (const t of b.body) t.dispose();
     }
   }
+}
+
+/** Indices of the pixels where two class frames differ. */
+function changedPixels(a: Uint8Array, b: Uint8Array): Int32Array {
+  let n = 0;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) n++;
+  const out = new Int32Array(n);
+  for (let i = 0, j = 0; i < a.length; i++) if (a[i] !== b[i]) out[j++] = i;
+  return out;
 }

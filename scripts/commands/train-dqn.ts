@@ -1,5 +1,5 @@
 // `npm run stage:train-dqn -- --name dqn-ram --obs ram ...` (every option: --help), or
-// `npm run stage:train-dqn -- --resume data/runs/train-dqn-NAME [--total-steps N]`.
+// `npm run stage:train-dqn -- --resume data/runs/train-dqn-NAME [--total-steps N] [--lr X]`.
 import type { CommandModule, Options } from 'yargs';
 import { BACKEND_CHOICES } from '../../models/backend';
 import { DQN_DEFAULTS, DQN_HELP, trainDqn, type TrainDqnConfig } from '../../pipeline/train-dqn';
@@ -35,13 +35,17 @@ export const trainDqnCommand: CommandModule<object, Record<string, unknown>> = {
   builder: (yargs) =>
     yargs.options(configOptions()).option('resume', {
       type: 'string',
-      describe: 'continue this run folder (its config.json wins; --total-steps may extend the budget)',
+      describe: 'continue this run folder (its config.json wins; --total-steps may extend the budget, an explicit --lr changes the learning rate from here on)',
     }),
   handler: async (args) => {
     const config = {} as Record<string, unknown>;
     for (const key of Object.keys(DQN_DEFAULTS)) config[key] = args[key];
     config.hidden = (args.hidden as unknown[]).map(Number);
-    const result = await trainDqn(config as unknown as TrainDqnConfig, { resume: args.resume as string | undefined });
+    const lrGiven = process.argv.some((a) => a === '--lr' || a.startsWith('--lr='));
+    const result = await trainDqn(config as unknown as TrainDqnConfig, {
+      resume: args.resume as string | undefined,
+      lr: lrGiven ? (args.lr as number) : undefined,
+    });
     console.log(JSON.stringify({ runDir: result.runDir, steps: result.counters.steps, frames: result.counters.frames, games: result.counters.games, meanReturn: result.meanReturn }));
     process.exit(0);
   },

@@ -33,6 +33,17 @@ interface Args {
 
 const D = DEFAULT_TRAIN_LATENT_CONFIG;
 
+/** The --init checkpoint's model config; `channels` (S B R) may only narrow its refine layer. */
+function initModelConfig(init: string, channels?: number[]): LatentActionConfig {
+  const cfg = { ...DEFAULT_LATENT_ACTION_CONFIG, ...(readCheckpointMeta(init).config as Partial<LatentActionConfig>) };
+  if (!channels) return cfg;
+  const [stem, body, refine] = channels;
+  if (stem !== cfg.stemChannels || body !== cfg.bodyChannels || refine > cfg.refineChannels) {
+    throw new UserError(`--channels ${channels.join(' ')} with --init: only the refine width may change, and only down (the checkpoint has ${cfg.stemChannels} ${cfg.bodyChannels} ${cfg.refineChannels})`);
+  }
+  return { ...cfg, refineChannels: refine };
+}
+
 export const trainLatentCommand: CommandModule<object, Args> = {
   command: 'train-latent',
   describe: 'Train the latent action model (VQ-VAE; its decoder is the world model) on recorded episodes',
@@ -51,7 +62,7 @@ export const trainLatentCommand: CommandModule<object, Args> = {
         type: 'number',
         array: true,
         default: [DEFAULT_LATENT_ACTION_CONFIG.stemChannels, DEFAULT_LATENT_ACTION_CONFIG.bodyChannels, DEFAULT_LATENT_ACTION_CONFIG.refineChannels],
-        describe: 'Decoder widths: stem (1/4 res), body (1/8 res), refine (1/4 res)',
+        describe: 'Decoder widths: stem (1/4 res), body (1/8 res), refine (1/4 res); with --init, a smaller refine keeps its strongest channels',
       })
       .option('blocks', { type: 'number', default: DEFAULT_LATENT_ACTION_CONFIG.bodyBlocks, describe: 'Decoder residual blocks at 1/8 resolution (each adds 16 px of reach)' })
       .option('init', { type: 'string', describe: 'Start from this world-model checkpoint (its weights, codebook and model config; no warm-up), e.g. to train on for longer or on new data' })
@@ -83,6 +94,7 @@ export const trainLatentCommand: CommandModule<object, Args> = {
     ] as const) {
       if (!ok) throw new UserError(`${flag} ${v} is out of range (see --help)`);
     }
+    const given = (flag: string) => process.argv.some((a) => a === flag || a.startsWith(`${flag}=`));
     const config: TrainLatentConfig = {
       ...D,
       data: args.data,
@@ -101,8 +113,9 @@ export const trainLatentCommand: CommandModule<object, Args> = {
       seed: args.seed,
       backend: args.backend as BackendPreference,
       workers: args.workers,
-      // --init: the checkpoint's own model config (the shape flags below do not apply).
-      model: args.init ? { ...DEFAULT_LATENT_ACTION_CONFIG, ...(readCheckpointMeta(args.init).config as Partial<LatentActionConfig>) } : {
+      // --init: the checkpoint's own model config (the shape flags below do not apply, but for a
+      // narrower refine layer: --channels S B R with the checkpoint's S and B).
+      model: args.init ? initModelConfig(args.init, given('--channels') ? args.channels : undefined) : {
         ...DEFAULT_LATENT_ACTION_CONFIG,
         contextFrames: args.context,
         codebookSize: args.codes,
@@ -113,7 +126,6 @@ export const trainLatentCommand: CommandModule<object, Args> = {
       },
     };
     // On --resume the run's own config.json holds; an explicit --steps extends it, --workers overrides it.
-    const given = (flag: string) => process.argv.some((a) => a === flag || a.startsWith(`${flag}=`));
     const result = await trainLatent({
       config, name: args.name, resume: args.resume, wandb: args.wandb,
       steps: args.resume && given('--steps') ? args.steps : undefined,

@@ -90,5 +90,12 @@ describe('trainDqn on a 5-state chain', () => {
     const lines = readFileSync(join(copyA, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
     const resumed = lines.filter((l) => l.type === 'train' && l.step > 400)[0];
     expect(resumed.epsilon).toBeCloseTo(linear(1, 0.05, 600, resumed.step), 6);
+
+    // A resume may lower the learning rate; the run folder remembers it for the next resume.
+    const copyC = join(root, 'resume-c');
+    cpSync(first.runDir, copyC, { recursive: true });
+    await trainDqn({ ...toyConfig({}), totalSteps: 450 } as TrainDqnConfig, { resume: copyC, lr: 1e-5, makeEnv: async (c) => new ChainVecEnv(c.numEnvs), quiet: true });
+    expect(JSON.parse(readFileSync(join(copyC, 'config.json'), 'utf8')).lr).toBe(1e-5);
+    expect(JSON.parse(readFileSync(join(copyA, 'config.json'), 'utf8')).lr).toBe(toyConfig({}).lr);
   });
 });

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import sharp from 'sharp';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { initBackend } from '../../models/backend';
-import { DEFAULT_LATENT_ACTION_CONFIG, type LatentActionConfig, LatentActionModel } from '../../models/latent-action';
+import { DEFAULT_LATENT_ACTION_CONFIG, type LatentActionConfig, LatentActionModel, packedShape, packFrames } from '../../models/latent-action';
 import { saveCheckpoint } from '../../models/checkpoint';
 import { classesToRgb, rgbToClasses } from '../../pipeline/frame-classes';
 import { saveWorldModel } from '../../pipeline/world-model';
@@ -113,6 +113,49 @@ describe('FastDecoder', () => {
     }
     expect(differs).toBeGreaterThan(100); // the test model really changes the frame
     game.dispose();
+  });
+
+  it('keeps to the model as frames slide in, with few changed cells (incremental) and many (recomputed)', () => {
+    const model = smallModel(4);
+    const fast = new FastDecoder(model);
+    const ref = new NeuralGame(model, new TableActionMap(identityTable(SMALL.codebookSize)), starts, { fast: false });
+    const real = starts[1].frames.map((f) => rgbToClasses(f));
+    const changed = (a: Uint8Array, b: Uint8Array) => a.reduce((n, v, i) => n + (v !== b[i] ? 1 : 0), 0);
+    // The premise of the incremental path: consecutive real frames differ in a few pixels.
+    expect(changed(real[2], real[3])).toBeGreaterThan(0);
+    expect(changed(real[2], real[3])).toBeLessThan(60);
+    // A screen moved down 20 rows: thousands of pixels change at once.
+    const moved = new Uint8Array(real[3].length);
+    moved.set(real[3].subarray(0, real[3].length - 20 * 160), 20 * 160);
+    expect(changed(real[3], moved)).toBeGreaterThan(3000);
+    const context = real.slice(0, SMALL.contextFrames);
+    fast.reset(context);
+    // Quiet steps (the refine share recomputed, then updated in JS), a jump (convolved in full) and back.
+    for (const frame of [real[3], real[3], moved, real[3], real[3], real[3], real[3]]) {
+      fast.push(frame);
+      context.push(frame);
+      context.shift();
+      ref.resetFrom({ name: 'context', frames: context.map((c) => classesToRgb(c)) });
+      for (let code = 0; code < SMALL.codebookSize; code++) {
+        expect(changed(fast.predict(code), ref.predictWithModel(code))).toBeLessThan(20);
+        // The logits themselves, before the class prior, to float rounding.
+        const want = tf.tidy(() => {
+          const pack = (frames: Uint8Array[]) => {
+            const s = packedShape(SMALL, frames.length);
+            return tf.tensor4d(packFrames(SMALL, frames, new Float32Array(s.h4 * s.w4 * s.channels)), [1, s.h4, s.w4, s.channels]);
+          };
+          const last = pack(context.slice(-1));
+          const prior = tf.matMul(last.reshape([-1, SMALL.numClasses]), model.params.get('dec/prior') as tf.Tensor2D);
+          return model.decode(pack(context.slice(0, -1)), last, model.codeVectors([code])).reshape([-1]).sub(prior.reshape([-1])).dataSync();
+        });
+        const got = fast.logits(code);
+        let worst = 0;
+        for (let i = 0; i < got.length; i++) worst = Math.max(worst, Math.abs(got[i] - want[i]));
+        expect(worst).toBeLessThan(1e-3);
+      }
+    }
+    fast.dispose();
+    ref.dispose();
   });
 
   it('is supported by the default layout', () => {
