@@ -29,6 +29,9 @@ export class FastDecoder {
   private readonly stemRows: Float32Array[];
   private readonly stemBias: Float32Array;
   private readonly stemChannels: number;
+  /** The stem's grid at 1/4 resolution (padded rows included): h4 x w4 cells. */
+  private readonly h4: number;
+  private readonly w4: number;
   private readonly cells: number;
   /** Context frames (class frames, oldest first). */
   private frames: Uint8Array[] = [];
@@ -53,6 +56,10 @@ export class FastDecoder {
   private readonly codeBias: { down: tf.Tensor1D; body: tf.Tensor1D[]; refine: tf.Tensor1D }[];
   private readonly prior: Float32Array;
   private readonly cellsPerFrame: number;
+  /** The last frame's class per sub-pixel in packed order (-1 on padding rows), for the prior. */
+  private readonly lastCells: Int8Array;
+  /** The frame pixel of each packed sub-pixel (unpackClasses' layout; padding rows map nowhere). */
+  private readonly pixelOf: Int32Array;
   /** Per frame pixel: its stem cell's offset (cell * S) and its sub-pixel's row offset (sub * C). */
   private readonly cellOf: Int32Array;
   private readonly subOf: Int32Array;
@@ -96,7 +103,9 @@ export class FastDecoder {
     this.prior = new Float32Array(p('dec/prior').dataSync());
     const { paddedH, top } = padding(cfg);
     const w4 = cfg.width / 4;
-    this.cells = (paddedH / 4) * w4;
+    this.h4 = paddedH / 4;
+    this.w4 = w4;
+    this.cells = this.h4 * w4;
     this.cellsPerFrame = this.cells * 16;
     this.stemSum = new Float32Array(this.cells * S);
     this.stem = new Float32Array(this.cells * S);
@@ -109,8 +118,6 @@ export class FastDecoder {
     this.touchedMark = new Uint8Array(this.cells);
     this.touched = new Int32Array(this.cells);
     this.lastCells = new Int8Array(this.cellsPerFrame);
-    // The frame pixel of each packed sub-pixel (unpackClasses' layout; padding rows map nowhere), and
-    // the other way round, each pixel's stem cell and sub-pixel.
     this.pixelOf = new Int32Array(this.cellsPerFrame).fill(-1);
     this.cellOf = new Int32Array(cfg.height * cfg.width);
     this.subOf = new Int32Array(cfg.height * cfg.width);
@@ -124,9 +131,6 @@ export class FastDecoder {
       }
     }
   }
-
-  private readonly lastCells: Int8Array;
-  private readonly pixelOf: Int32Array;
 
   /** Start from K context class frames (oldest first). */
   reset(frames: readonly Uint8Array[]): void {
@@ -207,7 +211,7 @@ export class FastDecoder {
    */
   private updateStem(touched: Int32Array): void {
     const cfg = this.model.config;
-    const S = this.stemChannels, R = cfg.refineChannels, w4 = cfg.width / 4, h4 = this.cells / w4;
+    const S = this.stemChannels, R = cfg.refineChannels, { h4, w4 } = this;
     const sum = this.stemSum, stem = this.stem, bias = this.stemBias;
     const out = this.refineFromStem, w = this.refineStemWeights;
     const quiet = touched.length <= MAX_TOUCHED;
@@ -243,8 +247,7 @@ export class FastDecoder {
   }
 
   private stemTensor(): tf.Tensor4D {
-    const cfg = this.model.config;
-    return tf.tensor4d(this.stem, [1, this.cells / (cfg.width / 4), cfg.width / 4, this.stemChannels]);
+    return tf.tensor4d(this.stem, [1, this.h4, this.w4, this.stemChannels]);
   }
 
   /** Most likely next class frame after the current context for `code`. */
@@ -275,7 +278,7 @@ export class FastDecoder {
     const cb = this.codeBias[code];
     if (!cb) throw new RangeError(`code ${code} outside the codebook (0..${cfg.codebookSize - 1})`);
     if (this.frames.length === 0) throw new Error('FastDecoder.predict before reset');
-    const R = cfg.refineChannels, w4 = cfg.width / 4, h4 = this.cells / w4;
+    const R = cfg.refineChannels, { h4, w4 } = this;
     return tf.tidy(() => {
       const stem = this.stemTensor();
       let h = tf.fused.conv2d({ x: stem, filter: p('dec/down/kernel') as tf.Tensor4D, strides: 2, pad: 'valid', bias: cb.down, activation: 'relu' });
@@ -319,7 +322,7 @@ export class FastDecoder {
     return frame;
   }
 
-  /** Keeps the last frame's class per sub-pixel in packed order (-1 on padding rows) for the prior. */
+  /** lastCells from a whole frame (at reset; push updates it where frames change). */
   private setLastCells(classes: Uint8Array): void {
     const { pixelOf, lastCells } = this;
     for (let i = 0; i < pixelOf.length; i++) lastCells[i] = pixelOf[i] >= 0 ? classes[pixelOf[i]] : -1;

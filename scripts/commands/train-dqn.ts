@@ -3,6 +3,7 @@
 import type { CommandModule, Options } from 'yargs';
 import { BACKEND_CHOICES } from '../../models/backend';
 import { DQN_DEFAULTS, DQN_HELP, trainDqn, type TrainDqnConfig } from '../../pipeline/train-dqn';
+import { flagGiven } from './argv';
 
 const kebab = (s: string) => s.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
 
@@ -41,10 +42,9 @@ export const trainDqnCommand: CommandModule<object, Record<string, unknown>> = {
     const config = {} as Record<string, unknown>;
     for (const key of Object.keys(DQN_DEFAULTS)) config[key] = args[key];
     config.hidden = (args.hidden as unknown[]).map(Number);
-    const lrGiven = process.argv.some((a) => a === '--lr' || a.startsWith('--lr='));
     const result = await trainDqn(config as unknown as TrainDqnConfig, {
       resume: args.resume as string | undefined,
-      lr: lrGiven ? (args.lr as number) : undefined,
+      lr: flagGiven('--lr') ? (args.lr as number) : undefined,
     });
     console.log(JSON.stringify({ runDir: result.runDir, steps: result.counters.steps, frames: result.counters.frames, games: result.counters.games, meanReturn: result.meanReturn }));
     process.exit(0);

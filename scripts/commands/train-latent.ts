@@ -4,6 +4,7 @@ import { BACKEND_CHOICES, type BackendPreference } from '../../models/backend';
 import { DEFAULT_LATENT_ACTION_CONFIG, type LatentActionConfig } from '../../models/latent-action';
 import { readCheckpointMeta } from '../../models/checkpoint';
 import { UserError } from '../../pipeline/errors';
+import { flagGiven } from './argv';
 import { DEFAULT_TRAIN_LATENT_CONFIG, trainLatent, type TrainLatentConfig } from '../../pipeline/train-latent';
 
 interface Args {
@@ -94,7 +95,6 @@ export const trainLatentCommand: CommandModule<object, Args> = {
     ] as const) {
       if (!ok) throw new UserError(`${flag} ${v} is out of range (see --help)`);
     }
-    const given = (flag: string) => process.argv.some((a) => a === flag || a.startsWith(`${flag}=`));
     const config: TrainLatentConfig = {
       ...D,
       data: args.data,
@@ -115,7 +115,7 @@ export const trainLatentCommand: CommandModule<object, Args> = {
       workers: args.workers,
       // --init: the checkpoint's own model config (the shape flags below do not apply, but for a
       // narrower refine layer: --channels S B R with the checkpoint's S and B).
-      model: args.init ? initModelConfig(args.init, given('--channels') ? args.channels : undefined) : {
+      model: args.init ? initModelConfig(args.init, flagGiven('--channels') ? args.channels : undefined) : {
         ...DEFAULT_LATENT_ACTION_CONFIG,
         contextFrames: args.context,
         codebookSize: args.codes,
@@ -128,8 +128,8 @@ export const trainLatentCommand: CommandModule<object, Args> = {
     // On --resume the run's own config.json holds; an explicit --steps extends it, --workers overrides it.
     const result = await trainLatent({
       config, name: args.name, resume: args.resume, wandb: args.wandb,
-      steps: args.resume && given('--steps') ? args.steps : undefined,
-      workers: args.resume && given('--workers') ? args.workers : undefined,
+      steps: args.resume && flagGiven('--steps') ? args.steps : undefined,
+      workers: args.resume && flagGiven('--workers') ? args.workers : undefined,
     });
     console.log(`train-latent: ${result.stopped ? 'stopped' : 'done'} at step ${result.step}; run folder ${result.runDir}`);
     if (result.best) console.log(`best validation (step ${result.best.step}): dynamic accuracy ${result.best.dynamicAccuracy.toFixed(3)}, codes used ${result.best.codesUsed}`);
