@@ -6,10 +6,12 @@
 // One code per transition from a tiny codebook: 3 bits can carry "what the player did" but not the
 // next frame, so the decoder must get everything else (ball flight, bricks, score) from the context.
 // The decoder works on colour classes at native 210x160: a 4x4-stride stem to 1/4 resolution, a small
-// residual body at 1/8, back up to 1/4, and a pixel-shuffle head that emits 16 sub-pixels x classes per
-// 1/4-resolution cell (exact 2-pixel ball placement without any full-resolution convolution). A learned
-// class-to-class prior from the last frame is added to the logits, so the network only has to say
-// what changes; its last layer starts at zero, i.e. the untrained model copies the last frame.
+// residual body at 1/8 (with a 1/16 path before it for reach: a fast ball or paddle moves 14-24 px a
+// step, so seeing where it was two steps ago takes ~50 px), back up to 1/4, and a pixel-shuffle head
+// that emits 16 sub-pixels x classes per 1/4-resolution cell (exact 2-pixel ball placement without any
+// full-resolution convolution). A learned class-to-class prior from the last frame is added to the
+// logits, so the network only has to say what changes; its last layer starts at zero, i.e. the
+// untrained model copies the last frame.
 //
 // Every op here has a gradient on the WebAssembly backend with the project's kernels: no gather (code
 // lookup is a one-hot matmul), no transposed convolution, and depth-to-space as reshape + transpose.
@@ -34,6 +36,8 @@ export interface LatentActionConfig {
   stemChannels: number;
   bodyChannels: number;
   bodyBlocks: number;
+  /** Residual blocks of the 1/16 path (0 = none): 3x3 at 16 px per cell, the reach a fast ball or paddle needs. */
+  coarseBlocks: number;
   refineChannels: number;
   /** Initial logit bonus for keeping the last frame's class. */
   priorInit: number;
@@ -50,6 +54,7 @@ export const DEFAULT_LATENT_ACTION_CONFIG: LatentActionConfig = {
   stemChannels: 32,
   bodyChannels: 48,
   bodyBlocks: 2,
+  coarseBlocks: 2,
   refineChannels: 32,
   priorInit: 4,
 };
@@ -167,6 +172,14 @@ function paramSpecs(cfg: LatentActionConfig): ParamSpec[] {
   for (let b = 0; b < cfg.bodyBlocks; b++) {
     specs.push(...conv(`dec/body${b}`, 3, cfg.bodyChannels, cfg.bodyChannels));
     specs.push(...dense(`dec/code_body${b}`, cfg.codeDim, cfg.bodyChannels, 'he'));
+  }
+  if (cfg.coarseBlocks > 0) {
+    specs.push(...conv('dec/coarse_down', 2, cfg.bodyChannels, cfg.bodyChannels), ...dense('dec/code_coarse_down', cfg.codeDim, cfg.bodyChannels, 'he'));
+    for (let b = 0; b < cfg.coarseBlocks; b++) {
+      specs.push(...conv(`dec/coarse${b}`, 3, cfg.bodyChannels, cfg.bodyChannels), ...dense(`dec/code_coarse${b}`, cfg.codeDim, cfg.bodyChannels, 'he'));
+    }
+    // Starts at zero: a model that gains this path (train-latent --init) keeps its function.
+    specs.push(...conv('dec/coarse_up', 1, cfg.bodyChannels, 4 * cfg.bodyChannels, 'zeros'));
   }
   specs.push(
     ...conv('dec/up', 1, cfg.bodyChannels, 4 * cfg.stemChannels),
@@ -314,6 +327,7 @@ export class LatentActionModel {
     if (older) stemPre = stemPre.add(this.convNoBias(older, 'dec/stem_old'));
     const stem = tf.relu(stemPre) as tf.Tensor4D; // 1/4 resolution
     let h = tf.relu(this.conv(stem, 'dec/down', 2, 'valid', false).add(codeBias('dec/code_down'))) as tf.Tensor4D; // 1/8
+    h = this.coarsePath(h, codeBias);
     for (let i = 0; i < cfg.bodyBlocks; i++) {
       const r = this.conv(h, `dec/body${i}`, 1, 'same', false).add(codeBias(`dec/code_body${i}`));
       h = tf.relu(h.add(r)) as tf.Tensor4D;
@@ -324,6 +338,24 @@ export class LatentActionModel {
     // The last frame's class per sub-pixel, through a learned class-to-class prior (starts as "keep").
     const prior = tf.matMul(last.reshape([-1, C]), this.p('dec/prior') as tf.Tensor2D).reshape([b, h4, w4, 16 * C]);
     return delta.add(prior) as tf.Tensor4D;
+  }
+
+  /**
+   * The 1/16 path added to the 1/8 features h: down, residual blocks, back up. `codeBias(layer)` is the
+   * code's term of a code-conditioned layer (broadcast over cells). Identity when coarseBlocks is 0.
+   */
+  coarsePath(h: tf.Tensor4D, codeBias: (codeLayer: string) => tf.Tensor): tf.Tensor4D {
+    const cfg = this.config;
+    if (cfg.coarseBlocks === 0) return h;
+    const [, rows, cols] = h.shape;
+    // An odd side (27 rows at 1/8) gets one zero row or column for the stride-2 step, cut off again below.
+    const even = rows % 2 || cols % 2 ? tf.pad(h, [[0, 0], [0, rows % 2], [0, cols % 2], [0, 0]]) : h;
+    let c = tf.relu(this.conv(even, 'dec/coarse_down', 2, 'valid', false).add(codeBias('dec/code_coarse_down'))) as tf.Tensor4D;
+    for (let i = 0; i < cfg.coarseBlocks; i++) {
+      c = tf.relu(c.add(this.conv(c, `dec/coarse${i}`, 1, 'same', false).add(codeBias(`dec/code_coarse${i}`)))) as tf.Tensor4D;
+    }
+    const up = depthToSpace(this.conv(c, 'dec/coarse_up', 1, 'valid', false), 2);
+    return h.add(even === h ? up : up.slice([0, 0, 0, 0], [-1, rows, cols, -1])) as tf.Tensor4D;
   }
 
   /** Most likely class per pixel for a batch of packed logits: B frames of H*W class indices. */
@@ -342,10 +374,15 @@ export class LatentActionModel {
     return list;
   }
 
-  /** Load weights saved by namedWeights (shapes must match this config). */
-  setWeights(named: Record<string, tf.Tensor>): void {
+  /**
+   * Load weights saved by namedWeights (shapes must match this config). With `grow`, parameters the
+   * checkpoint lacks keep their initial values (a path that starts at zero: see paramSpecs); returns them.
+   */
+  setWeights(named: Record<string, tf.Tensor>, { grow = false } = {}): string[] {
+    const kept: string[] = [];
     for (const [name, v] of this.params) {
       const t = named[name];
+      if (!t && grow) { kept.push(name); continue; }
       if (!t) throw new Error(`latent-action checkpoint lacks ${name}`);
       if (t.shape.join('x') !== v.shape.join('x')) throw new Error(`latent-action checkpoint: ${name} has shape ${t.shape} but the config needs ${v.shape}`);
       v.assign(t);
@@ -353,6 +390,7 @@ export class LatentActionModel {
     const cb = named['vq/codebook'];
     if (!cb) throw new Error('latent-action checkpoint lacks vq/codebook');
     this.codebook = new Float32Array(cb.dataSync());
+    return kept;
   }
 
   dispose(): void {
@@ -367,6 +405,7 @@ export class LatentActionModel {
     return h4 * cell * cfg.contextFrames * cfg.stemChannels
       + h8 * 4 * cfg.stemChannels * cfg.bodyChannels
       + cfg.bodyBlocks * h8 * 9 * cfg.bodyChannels * cfg.bodyChannels
+      + (cfg.coarseBlocks > 0 ? (h8 / 4) * (4 + 9 * cfg.coarseBlocks + 4) * cfg.bodyChannels * cfg.bodyChannels : 0)
       + h8 * cfg.bodyChannels * 4 * cfg.stemChannels
       + h4 * 9 * 2 * cfg.stemChannels * cfg.refineChannels
       + h4 * cfg.refineChannels * cell
@@ -376,7 +415,8 @@ export class LatentActionModel {
 
 /** Rebuild a model from its config and named weights (see namedWeights; checkpoint tensor group "weights"). */
 export function latentActionFromWeights(config: Partial<LatentActionConfig>, named: Record<string, tf.Tensor>): LatentActionModel {
-  const model = new LatentActionModel({ ...DEFAULT_LATENT_ACTION_CONFIG, ...config });
+  // Checkpoints saved before the 1/16 path existed have no coarseBlocks in their config.
+  const model = new LatentActionModel({ ...DEFAULT_LATENT_ACTION_CONFIG, coarseBlocks: 0, ...config });
   model.setWeights(named);
   return model;
 }

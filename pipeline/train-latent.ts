@@ -238,14 +238,16 @@ export async function trainLatent(opts: TrainLatentOptions): Promise<TrainLatent
   const vars = [...model.params.values()];
   let state: TrainState = { step: 0, prng: rng.getState(), ema: ema.state(), best: null, trainSeconds: 0 };
 
-  const loadWeights = (dir: string, narrow = false): void => {
+  const loadWeights = (dir: string, asInit = false): void => {
     const loaded = tensorRecord(loadTensorGroup(dir, 'weights'));
     // --init from a model with a wider refine layer: start from its strongest channels.
-    const wider = narrow && (loaded['dec/refine/kernel']?.shape[3] ?? 0) > mcfg.refineChannels;
+    const wider = asInit && (loaded['dec/refine/kernel']?.shape[3] ?? 0) > mcfg.refineChannels;
     const named = wider ? narrowRefine(loaded, mcfg.refineChannels) : loaded;
-    model.setWeights(named);
+    // --init from a model without the 1/16 path: it is added at zero output (the same function to start).
+    const added = model.setWeights(named, { grow: asInit });
     new Set([...Object.values(loaded), ...Object.values(named)]).forEach((t) => t.dispose());
     if (wider) log(`train-latent: refine layer narrowed to its ${mcfg.refineChannels} strongest channels`);
+    if (added.length > 0) log(`train-latent: new 1/16 path (${added.length} tensors), starting at zero output`);
   };
   if (cfg.init && !opts.resume) {
     loadWeights(cfg.init, true);

@@ -53,7 +53,7 @@ export class FastDecoder {
   private readonly touchedMark: Uint8Array;
   private readonly touched: Int32Array;
   /** Per code: the bias of each code-conditioned layer (conv bias + code dense). */
-  private readonly codeBias: { down: tf.Tensor1D; body: tf.Tensor1D[]; refine: tf.Tensor1D }[];
+  private readonly codeBias: { down: tf.Tensor1D; body: tf.Tensor1D[]; refine: tf.Tensor1D; coarse: Record<string, tf.Tensor1D> }[];
   private readonly prior: Float32Array;
   private readonly cellsPerFrame: number;
   /** The last frame's class per sub-pixel in packed order (-1 on padding rows), for the prior. */
@@ -91,12 +91,14 @@ export class FastDecoder {
     for (let k = 0; k < cfg.codebookSize; k++) {
       this.codeBias.push(tf.tidy(() => {
         const code = model.codeVectors([k]);
-        const bias = (layer: string, codeLayer: string) =>
-          tf.keep(p(`${layer}/bias`).add(tf.matMul(code, p(`${codeLayer}/kernel`)).add(p(`${codeLayer}/bias`)).reshape([-1])) as tf.Tensor1D);
+        const codeTerm = (codeLayer: string) => tf.matMul(code, p(`${codeLayer}/kernel`)).add(p(`${codeLayer}/bias`)).reshape([-1]) as tf.Tensor1D;
+        const bias = (layer: string, codeLayer: string) => tf.keep(p(`${layer}/bias`).add(codeTerm(codeLayer)) as tf.Tensor1D);
+        const coarseLayers = cfg.coarseBlocks > 0 ? ['dec/code_coarse_down', ...Array.from({ length: cfg.coarseBlocks }, (_, i) => `dec/code_coarse${i}`)] : [];
         return {
           down: bias('dec/down', 'dec/code_down'),
           body: Array.from({ length: cfg.bodyBlocks }, (_, i) => bias(`dec/body${i}`, `dec/code_body${i}`)),
           refine: bias('dec/refine', 'dec/code_refine'),
+          coarse: Object.fromEntries(coarseLayers.map((l) => [l, tf.keep(codeTerm(l))])),
         };
       }));
     }
@@ -282,6 +284,7 @@ export class FastDecoder {
     return tf.tidy(() => {
       const stem = this.stemTensor();
       let h = tf.fused.conv2d({ x: stem, filter: p('dec/down/kernel') as tf.Tensor4D, strides: 2, pad: 'valid', bias: cb.down, activation: 'relu' });
+      h = this.model.coarsePath(h, (layer) => cb.coarse[layer]);
       for (let i = 0; i < cfg.bodyBlocks; i++) {
         const r = tf.fused.conv2d({ x: h, filter: p(`dec/body${i}/kernel`) as tf.Tensor4D, strides: 1, pad: 'same', bias: cb.body[i] });
         h = tf.relu(h.add(r)) as tf.Tensor4D;
@@ -334,7 +337,7 @@ export class FastDecoder {
     for (const b of this.codeBias) {
       b.down.dispose();
       b.refine.dispose();
-      for (const t of b.body) t.dispose();
+      for (const t of [...b.body, ...Object.values(b.coarse)]) t.dispose();
     }
   }
 }

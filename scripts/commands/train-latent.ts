@@ -19,6 +19,7 @@ interface Args {
   codes: number;
   channels: number[];
   blocks: number;
+  'coarse-blocks': number;
   'dynamic-weight': number;
   'context-noise': number;
   'self-conditioning': number;
@@ -34,15 +35,25 @@ interface Args {
 
 const D = DEFAULT_TRAIN_LATENT_CONFIG;
 
-/** The --init checkpoint's model config; `channels` (S B R) may only narrow its refine layer. */
-function initModelConfig(init: string, channels?: number[]): LatentActionConfig {
-  const cfg = { ...DEFAULT_LATENT_ACTION_CONFIG, ...(readCheckpointMeta(init).config as Partial<LatentActionConfig>) };
-  if (!channels) return cfg;
-  const [stem, body, refine] = channels;
-  if (stem !== cfg.stemChannels || body !== cfg.bodyChannels || refine > cfg.refineChannels) {
-    throw new UserError(`--channels ${channels.join(' ')} with --init: only the refine width may change, and only down (the checkpoint has ${cfg.stemChannels} ${cfg.bodyChannels} ${cfg.refineChannels})`);
+/**
+ * The --init checkpoint's model config. Two changes keep what it learned: `channels` (S B R) may narrow
+ * its refine layer, and `coarseBlocks` may add the 1/16 path to a model that has none.
+ */
+function initModelConfig(init: string, channels?: number[], coarseBlocks?: number): LatentActionConfig {
+  // Checkpoints saved before the 1/16 path have no coarseBlocks in their config.
+  let cfg: LatentActionConfig = { ...DEFAULT_LATENT_ACTION_CONFIG, coarseBlocks: 0, ...(readCheckpointMeta(init).config as Partial<LatentActionConfig>) };
+  if (channels) {
+    const [stem, body, refine] = channels;
+    if (stem !== cfg.stemChannels || body !== cfg.bodyChannels || refine > cfg.refineChannels) {
+      throw new UserError(`--channels ${channels.join(' ')} with --init: only the refine width may change, and only down (the checkpoint has ${cfg.stemChannels} ${cfg.bodyChannels} ${cfg.refineChannels})`);
+    }
+    cfg = { ...cfg, refineChannels: refine };
   }
-  return { ...cfg, refineChannels: refine };
+  if (coarseBlocks !== undefined && coarseBlocks !== cfg.coarseBlocks) {
+    if (cfg.coarseBlocks > 0) throw new UserError(`--coarse-blocks ${coarseBlocks} with --init: the checkpoint has a 1/16 path already (${cfg.coarseBlocks} blocks); only a model without one can gain one`);
+    cfg = { ...cfg, coarseBlocks };
+  }
+  return cfg;
 }
 
 export const trainLatentCommand: CommandModule<object, Args> = {
@@ -66,6 +77,7 @@ export const trainLatentCommand: CommandModule<object, Args> = {
         describe: 'Decoder widths: stem (1/4 res), body (1/8 res), refine (1/4 res); with --init, a smaller refine keeps its strongest channels',
       })
       .option('blocks', { type: 'number', default: DEFAULT_LATENT_ACTION_CONFIG.bodyBlocks, describe: 'Decoder residual blocks at 1/8 resolution (each adds 16 px of reach)' })
+      .option('coarse-blocks', { type: 'number', default: DEFAULT_LATENT_ACTION_CONFIG.coarseBlocks, describe: 'Decoder residual blocks at 1/16 resolution (0 = no such path); with --init, adds the path to a model without one' })
       .option('init', { type: 'string', describe: 'Start from this world-model checkpoint (its weights, codebook and model config; no warm-up), e.g. to train on for longer or on new data' })
       .option('context-noise', { type: 'number', default: D.contextNoise, describe: 'Share of training windows whose context frames get painted mistakes to repair (0 = off)' })
       .option('self-conditioning', { type: 'number', default: D.selfConditioning, describe: 'Share of training windows whose last context frames are the model\'s own rollout into them (0 = off)' })
@@ -87,6 +99,7 @@ export const trainLatentCommand: CommandModule<object, Args> = {
       ['--channels', args.channels.join(' '), args.channels.length === 3 && args.channels.every((c) => Number.isInteger(c) && c > 0)],
       ['--workers', args.workers, Number.isInteger(args.workers) && args.workers >= 1 && args.workers <= args.batch],
       ['--blocks', args.blocks, Number.isInteger(args.blocks) && args.blocks >= 0],
+      ['--coarse-blocks', args['coarse-blocks'], Number.isInteger(args['coarse-blocks']) && args['coarse-blocks'] >= 0],
       ['--dynamic-weight', args['dynamic-weight'], args['dynamic-weight'] >= 0],
       ['--context-noise', args['context-noise'], args['context-noise'] >= 0 && args['context-noise'] <= 1],
       ['--self-conditioning', args['self-conditioning'], args['self-conditioning'] >= 0 && args['self-conditioning'] <= 1],
@@ -114,8 +127,8 @@ export const trainLatentCommand: CommandModule<object, Args> = {
       backend: args.backend as BackendPreference,
       workers: args.workers,
       // --init: the checkpoint's own model config (the shape flags below do not apply, but for a
-      // narrower refine layer: --channels S B R with the checkpoint's S and B).
-      model: args.init ? initModelConfig(args.init, flagGiven('--channels') ? args.channels : undefined) : {
+      // narrower refine layer, --channels S B R with the checkpoint's S and B, and --coarse-blocks).
+      model: args.init ? initModelConfig(args.init, flagGiven('--channels') ? args.channels : undefined, flagGiven('--coarse-blocks') ? args['coarse-blocks'] : undefined) : {
         ...DEFAULT_LATENT_ACTION_CONFIG,
         contextFrames: args.context,
         codebookSize: args.codes,
@@ -123,6 +136,7 @@ export const trainLatentCommand: CommandModule<object, Args> = {
         bodyChannels: args.channels[1],
         refineChannels: args.channels[2],
         bodyBlocks: args.blocks,
+        coarseBlocks: args['coarse-blocks'],
       },
     };
     // On --resume the run's own config.json holds; an explicit --steps extends it, --workers overrides it.

@@ -54,6 +54,55 @@ describe('latent action model', () => {
     }
     m.dispose();
   });
+
+  describe('the 1/16 path', () => {
+    const cfg = { ...small, height: 96, width: 96 };
+    const s1 = packedShape(cfg, 1);
+    const pack = (f: Uint8Array) => tf.tensor4d(packFrames(cfg, [f], new Float32Array(s1.h4 * s1.w4 * s1.channels)), [1, s1.h4, s1.w4, s1.channels]);
+    /** A model whose zero-initialised layers (head, 1/16 up) are random, so every path shows in the logits. */
+    const randomModel = (coarseBlocks: number) => {
+      const m = new LatentActionModel({ ...cfg, coarseBlocks }, 4);
+      for (const name of ['dec/head/kernel', 'dec/coarse_up/kernel']) {
+        const v = m.params.get(name);
+        if (v) v.assign(tf.randomNormal(v.shape, 0, 0.5, 'float32', 9));
+      }
+      return m;
+    };
+    const logitsAt = (m: LatentActionModel, older: Uint8Array, last: Uint8Array, cellRow: number) =>
+      tf.tidy(() => m.decode(pack(older), pack(last), m.codeVectors([1])).slice([0, cellRow, 0, 0], [1, 1, -1, -1]).dataSync());
+
+    it('reaches 48 px: a pixel that far away in an older frame changes the prediction only with it', () => {
+      const last = randomFrame(96, 96, 3, 7), older = randomFrame(96, 96, 3, 8);
+      const moved = older.slice();
+      moved[4 * 96 + 40] = (moved[4 * 96 + 40] + 1) % 3; // row 4; the compared cells are at rows 52-55
+      const differs = (m: LatentActionModel) => {
+        const a = logitsAt(m, older, last, 13), b = logitsAt(m, moved, last, 13);
+        return a.some((v, i) => v !== b[i]);
+      };
+      const near = randomModel(0), far = randomModel(2);
+      expect(differs(near)).toBe(false);
+      expect(differs(far)).toBe(true);
+      near.dispose();
+      far.dispose();
+    });
+
+    it('can be added to a trained model without changing its function (grow: the new path starts at zero)', () => {
+      const before = randomModel(0);
+      const named = Object.fromEntries(before.namedWeights().map(({ name, tensor }) => [name, tensor]));
+      const grown = new LatentActionModel({ ...cfg, coarseBlocks: 2 }, 5);
+      expect(() => grown.setWeights(named)).toThrow(/lacks dec\/coarse/);
+      const added = grown.setWeights(named, { grow: true });
+      expect(added.length).toBeGreaterThan(0);
+      expect(added.every((n) => /^dec\/(code_)?coarse/.test(n))).toBe(true);
+      const f = randomFrame(96, 96, 3, 10), g = randomFrame(96, 96, 3, 11);
+      for (let row = 0; row < s1.h4; row += 5) {
+        const a = logitsAt(before, f, g, row), b = logitsAt(grown, f, g, row);
+        a.forEach((v, i) => expect(Math.abs(v - b[i])).toBeLessThan(1e-5));
+      }
+      before.dispose();
+      grown.dispose();
+    });
+  });
 });
 
 describe('EMA codebook', () => {

@@ -16,7 +16,7 @@ import { loadNeuralEnv } from '../../play/neural-env';
 import { headlessPolicy, neuralActionForKeys, recordNeuralGame, statusLine } from '../../play/play-neural';
 import { loadStartFrames, START_FRAMES_DIR } from '../../play/start-frames';
 
-// A small decoder (same layout as the shipped one) with a random, non-zero head, so predictions
+// A small decoder (same layout as the shipped one) with a random, non-zero head and 1/16 path, so predictions
 // differ from a copy of the last frame and depend on the code.
 const SMALL: LatentActionConfig = {
   ...DEFAULT_LATENT_ACTION_CONFIG,
@@ -29,9 +29,11 @@ const SMALL: LatentActionConfig = {
 
 function smallModel(seed = 1): LatentActionModel {
   const model = new LatentActionModel(SMALL, seed);
-  const head = model.params.get('dec/head/kernel')!;
-  head.assign(tf.randomNormal(head.shape, 0, 0.6, 'float32', seed + 11));
-  for (const name of ['dec/code_down/kernel', 'dec/code_refine/kernel']) {
+  for (const name of ['dec/head/kernel', 'dec/coarse_up/kernel']) {
+    const v = model.params.get(name)!;
+    v.assign(tf.randomNormal(v.shape, 0, 0.6, 'float32', seed + 11));
+  }
+  for (const name of ['dec/code_down/kernel', 'dec/code_refine/kernel', 'dec/code_coarse0/kernel']) {
     const v = model.params.get(name)!;
     v.assign(tf.randomNormal(v.shape, 0, 1, 'float32', seed + 13));
   }
