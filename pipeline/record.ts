@@ -330,7 +330,7 @@ export class EpisodeRecorder {
     switch (plan.policy) {
       case 'random': policy = this.random ??= new RandomPolicy(this.ctx.game.actionSet.length, plan.seed); break;
       // A steadier tracker than the class default, so games reach the late, fast-ball states.
-      case 'tracker': policy = this.tracker ??= new TrackerPolicy({ randomShare: 0.02, deadZone: 2 }); break;
+      case 'tracker': policy = this.tracker ??= new TrackerPolicy({ randomShare: 0.02, deadZone: 3 }); break;
       case 'held': policy = this.held ??= new HeldRandomPolicy(); break;
       case 'dqn': policy = this.dqn ??= await this.makeDqn(plan.seed); break;
     }

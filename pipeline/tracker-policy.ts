@@ -1,6 +1,7 @@
 // Scripted Breakout players for varied training data before (or besides) the DQN agent:
-//  - TrackerPolicy follows the ball using two RAM bytes, so games last and reach later states
-//    (fewer bricks, faster ball, higher scores), with a share of random actions held for a few steps;
+//  - TrackerPolicy moves the paddle to where the falling ball will reach it, from RAM, so games last
+//    and reach later states (fewer bricks, faster ball, higher scores), with a share of random actions
+//    held for a few steps;
 //  - HeldRandomPolicy holds a random action for 1..30 steps and presses FIRE after a life is lost,
 //    like the wm-eval-sample `traj-held` player (lots of paddle motion, many lost lives).
 // Actions are indices into Breakout's minimal set: 0 NOOP, 1 FIRE, 2 RIGHT, 3 LEFT.
@@ -14,6 +15,20 @@ export function ramBallX(ram: Uint8Array): number { return ram[RAM_BALL_X] - 48;
 export function ramPaddleX(ram: Uint8Array): number { return ram[RAM_PADDLE_X] - 39; }
 /** The ball is in play when its y byte is non-zero. */
 export function ramBallInPlay(ram: Uint8Array): boolean { return ram[RAM_BALL_Y] !== 0; }
+
+/** The ball's y byte when it reaches the paddle's row (screen row 189 = byte + 10), and its x range between the walls. */
+const PADDLE_ROW_Y = 179, BALL_X_MIN = 8, BALL_X_MAX = 150;
+
+/**
+ * Where a ball at (x, y) moving (vx, vy) per step will cross the paddle's row, reflected off the side
+ * walls; null when it is rising. Bricks may turn it back first: then the tracker just re-aims.
+ */
+export function landingX(x: number, y: number, vx: number, vy: number): number | null {
+  if (vy <= 0) return null;
+  let px = x + (vx * (PADDLE_ROW_Y - y)) / vy;
+  for (let k = 0; k < 4 && (px < BALL_X_MIN || px > BALL_X_MAX); k++) px = px < BALL_X_MIN ? 2 * BALL_X_MIN - px : 2 * BALL_X_MAX - px;
+  return px;
+}
 
 export interface TrackerOptions {
   /** Share of steps that start a random action (held for 1..8 steps). */
@@ -30,6 +45,9 @@ export class TrackerPolicy implements Policy {
   /** Aim off the paddle centre by this much (varied per life, so the ball leaves at varied angles). */
   private aim = 0;
   private lives = -1;
+  /** Last step's ball (x, y) and paddle x, for their velocities. */
+  private lastBall: [number, number] | null = null;
+  private lastPaddle: number | null = null;
 
   constructor(private readonly opts: TrackerOptions = { randomShare: 0.1, deadZone: 4 }, seed = 0) {
     this.name = `tracker(random=${opts.randomShare})`;
@@ -40,18 +58,30 @@ export class TrackerPolicy implements Policy {
     this.rng = seededRandom(seed ^ 0x7ac6);
     this.held = 0;
     this.lives = -1;
+    this.lastBall = null;
+    this.lastPaddle = null;
   }
 
   act(obs: PolicyObservation): number {
-    if (obs.lives !== this.lives) { this.lives = obs.lives; this.aim = Math.round((this.rng() - 0.5) * 12); }
+    if (obs.lives !== this.lives) { this.lives = obs.lives; this.aim = Math.round((this.rng() - 0.5) * 8); }
+    const paddle = ramPaddleX(obs.ram);
+    const paddleV = this.lastPaddle === null ? 0 : paddle - this.lastPaddle;
+    this.lastPaddle = paddle;
+    const inPlay = ramBallInPlay(obs.ram);
+    const ball: [number, number] = [ramBallX(obs.ram), obs.ram[RAM_BALL_Y]];
+    const last = this.lastBall;
+    this.lastBall = inPlay ? ball : null;
     if (this.held > 0) { this.held--; return this.heldAction; }
     if (this.rng() < this.opts.randomShare) {
       this.heldAction = Math.floor(this.rng() * 4);
       this.held = Math.floor(this.rng() * 8);
       return this.heldAction;
     }
-    if (!ramBallInPlay(obs.ram)) return this.rng() < 0.5 ? FIRE : NOOP;
-    const d = ramBallX(obs.ram) + this.aim - ramPaddleX(obs.ram);
+    if (!inPlay) return this.rng() < 0.5 ? FIRE : NOOP;
+    // At frame skip 4 a fast ball crosses the screen in a few steps: following it arrives too late.
+    const target = (last && landingX(ball[0], ball[1], ball[0] - last[0], ball[1] - last[1])) ?? ball[0];
+    // The paddle lags its controller and keeps moving for a while: aim from where it is heading.
+    const d = target + this.aim - (paddle + paddleV);
     if (d > this.opts.deadZone) return RIGHT;
     if (d < -this.opts.deadZone) return LEFT;
     return NOOP;
