@@ -348,14 +348,13 @@ export class LatentActionModel {
     const cfg = this.config;
     if (cfg.coarseBlocks === 0) return h;
     const [, rows, cols] = h.shape;
-    // An odd side (27 rows at 1/8) gets one zero row or column for the stride-2 step, cut off again below.
-    const even = rows % 2 || cols % 2 ? tf.pad(h, [[0, 0], [0, rows % 2], [0, cols % 2], [0, 0]]) : h;
-    let c = tf.relu(this.conv(even, 'dec/coarse_down', 2, 'valid', false).add(codeBias('dec/code_coarse_down'))) as tf.Tensor4D;
+    // 'same' padding at stride 2 gives an odd side (27 rows at 1/8) one zero row at the end; cut off below.
+    let c = tf.relu(this.conv(h, 'dec/coarse_down', 2, 'same', false).add(codeBias('dec/code_coarse_down'))) as tf.Tensor4D;
     for (let i = 0; i < cfg.coarseBlocks; i++) {
       c = tf.relu(c.add(this.conv(c, `dec/coarse${i}`, 1, 'same', false).add(codeBias(`dec/code_coarse${i}`)))) as tf.Tensor4D;
     }
     const up = depthToSpace(this.conv(c, 'dec/coarse_up', 1, 'valid', false), 2);
-    return h.add(even === h ? up : up.slice([0, 0, 0, 0], [-1, rows, cols, -1])) as tf.Tensor4D;
+    return h.add(up.shape[1] === rows && up.shape[2] === cols ? up : up.slice([0, 0, 0, 0], [-1, rows, cols, -1])) as tf.Tensor4D;
   }
 
   /** Most likely class per pixel for a batch of packed logits: B frames of H*W class indices. */

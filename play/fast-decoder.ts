@@ -53,7 +53,7 @@ export class FastDecoder {
   private readonly touchedMark: Uint8Array;
   private readonly touched: Int32Array;
   /** Per code: the bias of each code-conditioned layer (conv bias + code dense). */
-  private readonly codeBias: { down: tf.Tensor1D; body: tf.Tensor1D[]; refine: tf.Tensor1D; coarse: Record<string, tf.Tensor1D> }[];
+  private readonly codeBias: { down: tf.Tensor1D; body: tf.Tensor1D[]; refine: tf.Tensor1D; coarse: tf.Tensor1D[] }[];
   private readonly prior: Float32Array;
   private readonly cellsPerFrame: number;
   /** The last frame's class per sub-pixel in packed order (-1 on padding rows), for the prior. */
@@ -91,14 +91,16 @@ export class FastDecoder {
     for (let k = 0; k < cfg.codebookSize; k++) {
       this.codeBias.push(tf.tidy(() => {
         const code = model.codeVectors([k]);
-        const codeTerm = (codeLayer: string) => tf.matMul(code, p(`${codeLayer}/kernel`)).add(p(`${codeLayer}/bias`)).reshape([-1]) as tf.Tensor1D;
-        const bias = (layer: string, codeLayer: string) => tf.keep(p(`${layer}/bias`).add(codeTerm(codeLayer)) as tf.Tensor1D);
-        const coarseLayers = cfg.coarseBlocks > 0 ? ['dec/code_coarse_down', ...Array.from({ length: cfg.coarseBlocks }, (_, i) => `dec/code_coarse${i}`)] : [];
+        const bias = (layer: string, codeLayer: string) =>
+          tf.keep(p(`${layer}/bias`).add(tf.matMul(code, p(`${codeLayer}/kernel`)).add(p(`${codeLayer}/bias`)).reshape([-1])) as tf.Tensor1D);
         return {
           down: bias('dec/down', 'dec/code_down'),
           body: Array.from({ length: cfg.bodyBlocks }, (_, i) => bias(`dec/body${i}`, `dec/code_body${i}`)),
           refine: bias('dec/refine', 'dec/code_refine'),
-          coarse: Object.fromEntries(coarseLayers.map((l) => [l, tf.keep(codeTerm(l))])),
+          // The 1/16 path's down layer, then its blocks (none without the path).
+          coarse: cfg.coarseBlocks > 0
+            ? [bias('dec/coarse_down', 'dec/code_coarse_down'), ...Array.from({ length: cfg.coarseBlocks }, (_, i) => bias(`dec/coarse${i}`, `dec/code_coarse${i}`))]
+            : [],
         };
       }));
     }
@@ -284,7 +286,7 @@ export class FastDecoder {
     return tf.tidy(() => {
       const stem = this.stemTensor();
       let h = tf.fused.conv2d({ x: stem, filter: p('dec/down/kernel') as tf.Tensor4D, strides: 2, pad: 'valid', bias: cb.down, activation: 'relu' });
-      h = this.model.coarsePath(h, (layer) => cb.coarse[layer]);
+      if (cb.coarse.length > 0) h = this.coarsePath(h, cb.coarse);
       for (let i = 0; i < cfg.bodyBlocks; i++) {
         const r = tf.fused.conv2d({ x: h, filter: p(`dec/body${i}/kernel`) as tf.Tensor4D, strides: 1, pad: 'same', bias: cb.body[i] });
         h = tf.relu(h.add(r)) as tf.Tensor4D;
@@ -296,6 +298,19 @@ export class FastDecoder {
       const refined = tf.relu(fromUp.add(fromStem)) as tf.Tensor4D;
       return tf.fused.conv2d({ x: refined, filter: p('dec/head/kernel') as tf.Tensor4D, strides: 1, pad: 'valid', bias: p('dec/head/bias') as tf.Tensor1D });
     });
+  }
+
+  /** LatentActionModel.coarsePath with each layer's code term folded into its bias (fused convs). */
+  private coarsePath(h: tf.Tensor4D, [downBias, ...blockBias]: tf.Tensor1D[]): tf.Tensor4D {
+    const p = (n: string) => this.model.params.get(n) as tf.Tensor;
+    const [, rows, cols] = h.shape;
+    let c = tf.fused.conv2d({ x: h, filter: p('dec/coarse_down/kernel') as tf.Tensor4D, strides: 2, pad: 'same', bias: downBias, activation: 'relu' });
+    for (let i = 0; i < blockBias.length; i++) {
+      const r = tf.fused.conv2d({ x: c, filter: p(`dec/coarse${i}/kernel`) as tf.Tensor4D, strides: 1, pad: 'same', bias: blockBias[i] });
+      c = tf.relu(c.add(r)) as tf.Tensor4D;
+    }
+    const up = depthToSpace(tf.fused.conv2d({ x: c, filter: p('dec/coarse_up/kernel') as tf.Tensor4D, strides: 1, pad: 'valid', bias: p('dec/coarse_up/bias') as tf.Tensor1D }), 2);
+    return h.add(up.shape[1] === rows && up.shape[2] === cols ? up : up.slice([0, 0, 0, 0], [-1, rows, cols, -1])) as tf.Tensor4D;
   }
 
   /**
@@ -337,7 +352,7 @@ export class FastDecoder {
     for (const b of this.codeBias) {
       b.down.dispose();
       b.refine.dispose();
-      for (const t of [...b.body, ...Object.values(b.coarse)]) t.dispose();
+      for (const t of [...b.body, ...b.coarse]) t.dispose();
     }
   }
 }
