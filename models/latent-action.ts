@@ -344,7 +344,7 @@ export class LatentActionModel {
    * The 1/16 path added to the 1/8 features h: down, residual blocks, back up. `codeBias(layer)` is the
    * code's term of a code-conditioned layer (broadcast over cells). Identity when coarseBlocks is 0.
    */
-  coarsePath(h: tf.Tensor4D, codeBias: (codeLayer: string) => tf.Tensor): tf.Tensor4D {
+  private coarsePath(h: tf.Tensor4D, codeBias: (codeLayer: string) => tf.Tensor): tf.Tensor4D {
     const cfg = this.config;
     if (cfg.coarseBlocks === 0) return h;
     const [, rows, cols] = h.shape;
@@ -412,10 +412,14 @@ export class LatentActionModel {
   }
 }
 
-/** Rebuild a model from its config and named weights (see namedWeights; checkpoint tensor group "weights"). */
+/** A saved model config made whole (configs saved before the 1/16 path existed have no coarseBlocks: none). */
+export function savedLatentActionConfig(saved: Partial<LatentActionConfig>): LatentActionConfig {
+  return { ...DEFAULT_LATENT_ACTION_CONFIG, coarseBlocks: 0, ...saved };
+}
+
+/** Rebuild a model from its saved config and named weights (see namedWeights; checkpoint tensor group "weights"). */
 export function latentActionFromWeights(config: Partial<LatentActionConfig>, named: Record<string, tf.Tensor>): LatentActionModel {
-  // Checkpoints saved before the 1/16 path existed have no coarseBlocks in their config.
-  const model = new LatentActionModel({ ...DEFAULT_LATENT_ACTION_CONFIG, coarseBlocks: 0, ...config });
+  const model = new LatentActionModel(savedLatentActionConfig(config));
   model.setWeights(named);
   return model;
 }

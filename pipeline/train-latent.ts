@@ -11,7 +11,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { DEFAULT_LATENT_ACTION_CONFIG, type LatentActionConfig, LatentActionModel } from '../models/latent-action';
+import { DEFAULT_LATENT_ACTION_CONFIG, type LatentActionConfig, LatentActionModel, savedLatentActionConfig } from '../models/latent-action';
 import { DataParallel } from '../models/data-parallel';
 import { EmaCodebook, codeUsage, kmeans } from '../models/vq';
 import { initBackend, type BackendPreference } from '../models/backend';
@@ -210,7 +210,9 @@ export async function trainLatent(opts: TrainLatentOptions): Promise<TrainLatent
   const run: Run<TrainLatentConfig & { backendInfo?: unknown }> = opts.resume
     ? await openRun(opts.resume, { wandb: opts.wandb })
     : await createRun({ stage: 'train-latent', name: opts.name, root: opts.root, config: opts.config, wandb: opts.wandb });
-  const cfg = opts.resume ? { ...DEFAULT_TRAIN_LATENT_CONFIG, ...run.config, ...(opts.steps ? { steps: opts.steps } : {}), ...(opts.workers ? { workers: opts.workers } : {}) } : opts.config;
+  const cfg = opts.resume
+    ? { ...DEFAULT_TRAIN_LATENT_CONFIG, ...run.config, model: savedLatentActionConfig(run.config.model), ...(opts.steps ? { steps: opts.steps } : {}), ...(opts.workers ? { workers: opts.workers } : {}) }
+    : opts.config;
   const backendInfo = await initBackend(cfg.backend, { log });
   const mcfg = cfg.model;
   log(`train-latent: run folder ${run.dir}`);

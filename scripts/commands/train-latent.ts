@@ -1,7 +1,7 @@
 // `npm run stage:train-latent`: train the latent action model (VQ-VAE) whose decoder is the world model.
 import type { CommandModule } from 'yargs';
 import { BACKEND_CHOICES, type BackendPreference } from '../../models/backend';
-import { DEFAULT_LATENT_ACTION_CONFIG, type LatentActionConfig } from '../../models/latent-action';
+import { DEFAULT_LATENT_ACTION_CONFIG, type LatentActionConfig, savedLatentActionConfig } from '../../models/latent-action';
 import { readCheckpointMeta } from '../../models/checkpoint';
 import { UserError } from '../../pipeline/errors';
 import { flagGiven } from './argv';
@@ -40,8 +40,7 @@ const D = DEFAULT_TRAIN_LATENT_CONFIG;
  * its refine layer, and `coarseBlocks` may add the 1/16 path to a model that has none.
  */
 function initModelConfig(init: string, channels?: number[], coarseBlocks?: number): LatentActionConfig {
-  // Checkpoints saved before the 1/16 path have no coarseBlocks in their config.
-  let cfg: LatentActionConfig = { ...DEFAULT_LATENT_ACTION_CONFIG, coarseBlocks: 0, ...(readCheckpointMeta(init).config as Partial<LatentActionConfig>) };
+  let cfg = savedLatentActionConfig(readCheckpointMeta(init).config as Partial<LatentActionConfig>);
   if (channels) {
     const [stem, body, refine] = channels;
     if (stem !== cfg.stemChannels || body !== cfg.bodyChannels || refine > cfg.refineChannels) {
