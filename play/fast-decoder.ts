@@ -72,11 +72,7 @@ export class FastDecoder {
   constructor(readonly model: LatentActionModel) {
     if (!FastDecoder.supports(model)) throw new Error('FastDecoder: unknown decoder layout');
     const cfg = model.config;
-    const p = (n: string) => {
-      const v = model.params.get(n);
-      if (!v) throw new Error(`FastDecoder: no parameter ${n}`);
-      return v;
-    };
+    const p = (n: string) => this.param(n);
     const K = cfg.contextFrames;
     const C = cfg.numClasses;
     const S = cfg.stemChannels;
@@ -276,9 +272,16 @@ export class FastDecoder {
     }
   }
 
+  /** A decoder parameter of the model (throws when its layout lacks it). */
+  private param(name: string): tf.Tensor {
+    const v = this.model.params.get(name);
+    if (!v) throw new Error(`FastDecoder: no parameter ${name}`);
+    return v;
+  }
+
   private forward(code: number): tf.Tensor4D {
     const cfg = this.model.config;
-    const p = (n: string) => this.model.params.get(n) as tf.Tensor;
+    const p = (n: string) => this.param(n);
     const cb = this.codeBias[code];
     if (!cb) throw new RangeError(`code ${code} outside the codebook (0..${cfg.codebookSize - 1})`);
     if (this.frames.length === 0) throw new Error('FastDecoder.predict before reset');
@@ -302,7 +305,7 @@ export class FastDecoder {
 
   /** LatentActionModel.coarsePath with each layer's code term folded into its bias (fused convs). */
   private coarsePath(h: tf.Tensor4D, [downBias, ...blockBias]: tf.Tensor1D[]): tf.Tensor4D {
-    const p = (n: string) => this.model.params.get(n) as tf.Tensor;
+    const p = (n: string) => this.param(n);
     const [, rows, cols] = h.shape;
     let c = tf.fused.conv2d({ x: h, filter: p('dec/coarse_down/kernel') as tf.Tensor4D, strides: 2, pad: 'same', bias: downBias, activation: 'relu' });
     for (let i = 0; i < blockBias.length; i++) {
