@@ -5,13 +5,13 @@
 //  - corruptContext paints the kind of mistakes it makes (stray red blobs near the ball or paddle, a
 //    piece of either missing) into a context frame;
 //  - withOwnPredictions replaces the last context frames by the model's own rollout into them.
+import { RED_CLASS as RED } from './frame-classes';
 import type { FrameWindow } from './latent-batch';
 import type { LatentDataset, Window } from './latent-dataset';
 import type { Prng } from './prng';
 import type { WorldModel } from './world-model';
 
-/** Palette classes (pipeline/frame-classes.ts): background and the red of ball, paddle and top bricks. */
-const BACKGROUND = 0, RED = 2;
+const BACKGROUND = 0;
 
 /** Blobs painted per corrupted window: 1..MAX_BLOBS, each 1-4 x 1-4 px. */
 const MAX_BLOBS = 3;

@@ -28,6 +28,7 @@ import { evalWorldModel, formatEvalTable, type EvalWorldModelResult } from './ev
 import { UserError } from './errors';
 import { BALL_ROWS, findBall } from './world-model-metrics';
 import { corruptContext, withOwnPredictions } from './context-noise';
+import { fastBallWindows, WeightedSampler } from './window-sampler';
 import { disposeBatch, type LatentReplicaOptions, type LatentShard, latentReplica, packBatchOf, toTensors, weightedCrossEntropy, windowWeight } from './latent-batch';
 
 export interface TrainLatentConfig {
@@ -58,6 +59,11 @@ export interface TrainLatentConfig {
   selfConditioning: number;
   /** Longest such rollout, in steps: each batch draws its length from 1..selfFedSteps (errors compound over steps in play). */
   selfFedSteps: number;
+  /**
+   * Windows whose ball jumps FAST_BALL_PX or more in the step are drawn this many times as often as the
+   * rest (1 = uniform): a late game's fast ball is rare in recordings (pipeline/window-sampler.ts).
+   */
+  fastBallWeight: number;
   /** Start from this world-model checkpoint's weights and codebook ('' = from scratch; no warm-up then). */
   init: string;
   /**
@@ -110,6 +116,7 @@ export const DEFAULT_TRAIN_LATENT_CONFIG: TrainLatentConfig = {
   contextNoise: 0.2,
   selfConditioning: 0.3,
   selfFedSteps: 1,
+  fastBallWeight: 1,
   init: '',
   continuousWarmupSteps: 200,
   restartUntil: 0.6,
@@ -230,6 +237,7 @@ export async function trainLatent(opts: TrainLatentOptions): Promise<TrainLatent
   const gridPick = [0, 1, 2, 3, 4, 5].map((i) => valPick[Math.floor((i * valPick.length) / 6)]).filter((w) => w !== undefined);
   const summary = ds.summary();
   log(`train-latent: episodes train ${summary.train.episodes} / val ${summary.val.episodes} / test ${summary.test.episodes}; windows train ${train.length}, val ${val.length}`);
+  const sampler = cfg.fastBallWeight !== 1 && isAtariScreen(mcfg) ? fastBallSampler(ds, train, cfg.fastBallWeight, log) : null;
   if (!opts.dataset) await run.writeManifest(cfg.data.map((p, i) => ({ role: `recording-${i}`, path: p })), { dataset: describeDataset(ds, cfg.data) });
 
   const model = new LatentActionModel(mcfg, cfg.seed);
@@ -318,7 +326,7 @@ export async function trainLatent(opts: TrainLatentOptions): Promise<TrainLatent
       if (stopping) break;
       if (cfg.timeLimitMin > 0 && secondsBefore + (Date.now() - started) / 1000 > cfg.timeLimitMin * 60) { log('train-latent: time limit reached'); break; }
       const t0 = performance.now();
-      const picks = Array.from({ length: cfg.batchSize }, () => train[rng.int(train.length)]);
+      const picks = Array.from({ length: cfg.batchSize }, () => train[sampler ? sampler.sample(rng.next()) : rng.int(train.length)]);
       let windows = picks.map((w) => ds.frames(w));
       const warm = !cfg.init && state.step < cfg.continuousWarmupSteps;
       // Imperfect context frames (pipeline/context-noise.ts); self-fed ones only once the decoder's
@@ -403,6 +411,16 @@ export async function trainLatent(opts: TrainLatentOptions): Promise<TrainLatent
   model.dispose();
   optimizer.dispose();
   return { runDir: run.dir, step: state.step, best: state.best, stopped: stopping };
+}
+
+/** A sampler over the training windows that draws fast-ball ones `weight` times as often. */
+function fastBallSampler(ds: LatentDataset, train: Window[], weight: number, log: (l: string) => void): WeightedSampler {
+  const t0 = Date.now();
+  const fast = fastBallWindows(ds, train);
+  const n = fast.reduce((s, f) => s + f, 0);
+  const drawn = (n * weight) / (n * weight + train.length - n);
+  log(`train-latent: ${n} of ${train.length} training windows (${((100 * n) / train.length).toFixed(1)}%) have a fast ball; weighted ${weight}x they are ${(100 * drawn).toFixed(1)}% of draws (scan ${((Date.now() - t0) / 1000).toFixed(0)} s)`);
+  return new WeightedSampler(Array.from(fast, (f) => (f ? weight : 1)));
 }
 
 /** The yardstick (eval-world-model, reconstruct) on a few test-split episodes, with the best checkpoint. */

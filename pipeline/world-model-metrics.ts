@@ -7,7 +7,7 @@
 //  - paddle x and ball position errors, from the red (200,72,72) pixels in rows 189-192 (paddle) and
 //    93-188 (ball), inside the side walls (columns 8-151);
 //  - ΔtPSNR (Genie's controllability): PSNR at t=4 with the true codes minus PSNR with random codes.
-import { FRAME_HEIGHT, FRAME_WIDTH } from './frame-classes';
+import { FRAME_HEIGHT, FRAME_PIXELS, FRAME_WIDTH, RED_CLASS } from './frame-classes';
 
 export const PSNR_CAP_DB = 60;
 export const PIXEL_TOLERANCE = 24;
@@ -75,9 +75,19 @@ export function findPaddleX(f: Uint8Array): number | null {
 /** Ball centre {x, y} (centroid of red pixels in rows 93-188 inside the walls), or null if absent. */
 export function findBall(f: Uint8Array): { x: number; y: number } | null {
   checkFrame('frame', f);
+  return ballCentre((y, x) => isRed(f, y, x));
+}
+
+/** findBall on a class frame (pipeline/frame-classes.ts): no RGB conversion, for scanning whole recordings. */
+export function findBallInClasses(f: Uint8Array): { x: number; y: number } | null {
+  if (f.length !== FRAME_PIXELS) throw new Error(`class frame: expected ${FRAME_PIXELS} bytes, got ${f.length}`);
+  return ballCentre((y, x) => f[y * FRAME_WIDTH + x] === RED_CLASS);
+}
+
+function ballCentre(isRedAt: (y: number, x: number) => boolean): { x: number; y: number } | null {
   let sx = 0, sy = 0, n = 0;
   for (let y = BALL_ROWS[0]; y <= BALL_ROWS[1]; y++) {
-    for (let x = WALL_LEFT_END; x < WALL_RIGHT_START; x++) if (isRed(f, y, x)) { sx += x; sy += y; n++; }
+    for (let x = WALL_LEFT_END; x < WALL_RIGHT_START; x++) if (isRedAt(y, x)) { sx += x; sy += y; n++; }
   }
   return n === 0 ? null : { x: sx / n, y: sy / n };
 }

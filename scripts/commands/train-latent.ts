@@ -24,6 +24,7 @@ interface Args {
   'context-noise': number;
   'self-conditioning': number;
   'self-fed-steps': number;
+  'fast-ball-weight': number;
   init?: string;
   'max-episodes': number;
   'eval-every': number;
@@ -81,6 +82,7 @@ export const trainLatentCommand: CommandModule<object, Args> = {
       .option('context-noise', { type: 'number', default: D.contextNoise, describe: 'Share of training windows whose context frames get painted mistakes to repair (0 = off)' })
       .option('self-conditioning', { type: 'number', default: D.selfConditioning, describe: 'Share of training windows whose last context frames are the model\'s own rollout into them (0 = off)' })
       .option('self-fed-steps', { type: 'number', default: D.selfFedSteps, describe: 'Longest such rollout in steps (each batch draws 1..N)' })
+      .option('fast-ball-weight', { type: 'number', default: D.fastBallWeight, describe: 'Draw training windows whose ball jumps 10+ px in the step this many times as often (1 = uniform; they are a few percent of recordings)' })
       .option('dynamic-weight', { type: 'number', default: D.dynamicWeight, describe: 'Extra loss weight of pixels that change' })
       .option('max-episodes', { type: 'number', default: D.maxEpisodes, describe: 'At most this many episodes per recording folder (0 = all)' })
       .option('eval-every', { type: 'number', default: D.evalEvery, describe: 'Steps between validation passes (and best checkpoints)' })
@@ -104,6 +106,7 @@ export const trainLatentCommand: CommandModule<object, Args> = {
       ['--self-conditioning', args['self-conditioning'], args['self-conditioning'] >= 0 && args['self-conditioning'] <= 1],
       ['--self-fed-steps', args['self-fed-steps'], Number.isInteger(args['self-fed-steps']) && args['self-fed-steps'] >= 1 && args['self-fed-steps'] <= 16],
       ['--time-limit', args['time-limit'], args['time-limit'] >= 0],
+      ['--fast-ball-weight', args['fast-ball-weight'], args['fast-ball-weight'] > 0 && Number.isFinite(args['fast-ball-weight'])],
     ] as const) {
       if (!ok) throw new UserError(`${flag} ${v} is out of range (see --help)`);
     }
@@ -118,6 +121,7 @@ export const trainLatentCommand: CommandModule<object, Args> = {
       contextNoise: args['context-noise'],
       selfConditioning: args['self-conditioning'],
       selfFedSteps: args['self-fed-steps'],
+      fastBallWeight: args['fast-ball-weight'],
       init: args.init ?? '',
       maxEpisodes: args['max-episodes'],
       evalEvery: args['eval-every'],

@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import {
-  PSNR_CAP_DB, deltaTPsnr, dynamicAccuracy, findBall, findPaddleX, psnr, scoreFrame, summarizeHorizon,
+  PSNR_CAP_DB, deltaTPsnr, dynamicAccuracy, findBall, findBallInClasses, findPaddleX, psnr, scoreFrame, summarizeHorizon,
 } from '../../pipeline/world-model-metrics';
+import { rgbToClasses } from '../../pipeline/frame-classes';
 import { drawScene } from './breakout-frames';
 
 describe('world model metrics', () => {
@@ -37,6 +38,9 @@ describe('world model metrics', () => {
     expect(findBall(drawScene({ paddleX: 40 }))).toBeNull();
     // The bricks (red, rows 57-62) are not a ball.
     expect(findBall(drawScene({ paddleX: 40, bricks: true }))).toBeNull();
+    // The same on class frames.
+    expect(findBallInClasses(rgbToClasses(truth))).toEqual({ x: 78.5, y: 129.5 });
+    expect(findBallInClasses(rgbToClasses(drawScene({ paddleX: 40, bricks: true })))).toBeNull();
   });
 
   it('scores and summarizes frames: ball errors, paddle errors and the 4-pixel share', () => {
