@@ -28,7 +28,8 @@ import { evalWorldModel, formatEvalTable, type EvalWorldModelResult } from './ev
 import { UserError } from './errors';
 import { BALL_ROWS, findBall } from './world-model-metrics';
 import { corruptContext, withOwnPredictions } from './context-noise';
-import { fastBallWindows, WeightedSampler } from './window-sampler';
+import { fastBallTree } from './window-sampler';
+import type { SumTree } from './sum-tree';
 import { disposeBatch, type LatentReplicaOptions, type LatentShard, latentReplica, packBatchOf, toTensors, weightedCrossEntropy, windowWeight } from './latent-batch';
 
 export interface TrainLatentConfig {
@@ -326,7 +327,7 @@ export async function trainLatent(opts: TrainLatentOptions): Promise<TrainLatent
       if (stopping) break;
       if (cfg.timeLimitMin > 0 && secondsBefore + (Date.now() - started) / 1000 > cfg.timeLimitMin * 60) { log('train-latent: time limit reached'); break; }
       const t0 = performance.now();
-      const picks = Array.from({ length: cfg.batchSize }, () => train[sampler ? sampler.sample(rng.next()) : rng.int(train.length)]);
+      const picks = Array.from({ length: cfg.batchSize }, () => train[sampler ? sampler.find(rng.next() * sampler.total) : rng.int(train.length)]);
       let windows = picks.map((w) => ds.frames(w));
       const warm = !cfg.init && state.step < cfg.continuousWarmupSteps;
       // Imperfect context frames (pipeline/context-noise.ts); self-fed ones only once the decoder's
@@ -413,14 +414,13 @@ export async function trainLatent(opts: TrainLatentOptions): Promise<TrainLatent
   return { runDir: run.dir, step: state.step, best: state.best, stopped: stopping };
 }
 
-/** A sampler over the training windows that draws fast-ball ones `weight` times as often. */
-function fastBallSampler(ds: LatentDataset, train: Window[], weight: number, log: (l: string) => void): WeightedSampler {
+/** A sum tree over the training windows that draws fast-ball ones `weight` times as often. */
+function fastBallSampler(ds: LatentDataset, train: Window[], weight: number, log: (l: string) => void): SumTree {
   const t0 = Date.now();
-  const fast = fastBallWindows(ds, train);
-  const n = fast.reduce((s, f) => s + f, 0);
+  const { tree, fast: n } = fastBallTree(ds, train, weight);
   const drawn = (n * weight) / (n * weight + train.length - n);
   log(`train-latent: ${n} of ${train.length} training windows (${((100 * n) / train.length).toFixed(1)}%) have a fast ball; weighted ${weight}x they are ${(100 * drawn).toFixed(1)}% of draws (scan ${((Date.now() - t0) / 1000).toFixed(0)} s)`);
-  return new WeightedSampler(Array.from(fast, (f) => (f ? weight : 1)));
+  return tree;
 }
 
 /** The yardstick (eval-world-model, reconstruct) on a few test-split episodes, with the best checkpoint. */

@@ -2,40 +2,13 @@
 // ball moves 10+ px a step, which is a few percent of the recorded windows but half the steps of a good
 // player's game, and the world model learns to smear it. Weighting those windows (`fastBallWeight` in
 // pipeline/train-latent.ts) draws them that many times as often.
+import { FRAME_PIXELS } from './frame-classes';
 import type { LatentDataset, Window } from './latent-dataset';
+import { SumTree } from './sum-tree';
 import { findBallInClasses } from './world-model-metrics';
 
 /** A ball that moves at least this many pixels (rows or columns) in one step is a fast one. */
 export const FAST_BALL_PX = 10;
-
-/** Draws indices 0..n-1 with probability proportional to fixed non-negative weights. */
-export class WeightedSampler {
-  private readonly cumulative: Float64Array;
-
-  constructor(weights: ArrayLike<number>) {
-    this.cumulative = new Float64Array(weights.length);
-    let sum = 0;
-    for (let i = 0; i < weights.length; i++) {
-      const w = weights[i];
-      if (!(w >= 0) || !Number.isFinite(w)) throw new RangeError(`weight ${i} must be finite and >= 0, got ${w}`);
-      sum += w;
-      this.cumulative[i] = sum;
-    }
-    if (!(sum > 0)) throw new RangeError('WeightedSampler needs at least one positive weight');
-  }
-
-  /** The index whose share of the total weight contains u * total (u uniform in [0, 1)). */
-  sample(u: number): number {
-    const mass = u * this.cumulative[this.cumulative.length - 1];
-    let lo = 0, hi = this.cumulative.length - 1;
-    while (lo < hi) {
-      const mid = (lo + hi) >> 1;
-      if (this.cumulative[mid] > mass) hi = mid;
-      else lo = mid + 1;
-    }
-    return lo;
-  }
-}
 
 /**
  * For each window, whether the ball moves at least FAST_BALL_PX between the last context frame and the
@@ -43,7 +16,7 @@ export class WeightedSampler {
  */
 export function fastBallWindows(ds: LatentDataset, windows: Window[]): Uint8Array {
   const balls = new Map<number, ({ x: number; y: number } | null)[]>();
-  const frame = new Uint8Array(ds.store.read(0, 0).length);
+  const frame = new Uint8Array(FRAME_PIXELS);
   const ballsOf = (e: number) => {
     let b = balls.get(e);
     if (!b) {
@@ -57,4 +30,15 @@ export function fastBallWindows(ds: LatentDataset, windows: Window[]): Uint8Arra
     const from = b[w.target - 1], to = b[w.target];
     return from && to && Math.max(Math.abs(to.x - from.x), Math.abs(to.y - from.y)) >= FAST_BALL_PX ? 1 : 0;
   });
+}
+
+/**
+ * A sum tree over `windows` (draw one with `tree.find(u * tree.total)`) in which the fast-ball windows weigh
+ * `weight` and the rest 1; `fast` counts them.
+ */
+export function fastBallTree(ds: LatentDataset, windows: Window[], weight: number): { tree: SumTree; fast: number } {
+  const fast = fastBallWindows(ds, windows);
+  const tree = new SumTree(windows.length);
+  fast.forEach((f, i) => tree.set(i, f ? weight : 1));
+  return { tree, fast: fast.reduce((s, f) => s + f, 0) };
 }

@@ -2,29 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { rgbToClasses } from '../../pipeline/frame-classes';
 import { LatentDataset, MemoryFrameStore } from '../../pipeline/latent-dataset';
 import { Prng } from '../../pipeline/prng';
-import { fastBallWindows, WeightedSampler } from '../../pipeline/window-sampler';
+import { fastBallTree, fastBallWindows } from '../../pipeline/window-sampler';
 import { drawScene } from './breakout-frames';
-
-describe('WeightedSampler', () => {
-  it('draws each index in proportion to its weight, never a zero-weight one', () => {
-    const weights = [1, 0, 3, 6];
-    const sampler = new WeightedSampler(weights);
-    const rng = new Prng(4);
-    const counts = [0, 0, 0, 0];
-    const n = 40_000;
-    for (let i = 0; i < n; i++) counts[sampler.sample(rng.next())]++;
-    expect(counts[1]).toBe(0);
-    weights.forEach((w, i) => expect(counts[i] / n).toBeCloseTo(w / 10, 2));
-    expect(sampler.sample(0)).toBe(0);
-    expect(sampler.sample(0.9999999)).toBe(3);
-  });
-
-  it('rejects weights it cannot draw from', () => {
-    expect(() => new WeightedSampler([0, 0])).toThrow(/positive weight/);
-    expect(() => new WeightedSampler([1, -1])).toThrow(/>= 0/);
-    expect(() => new WeightedSampler([1, NaN])).toThrow(/>= 0/);
-  });
-});
 
 describe('fastBallWindows', () => {
   it('marks the windows whose ball jumps 10+ px from the last context frame to the target', () => {
@@ -36,5 +15,14 @@ describe('fastBallWindows', () => {
     expect(windows.map((w) => w.target)).toEqual([2, 3, 4, 5]);
     // target 2: 104 -> 118 fast; 3: ball gone; 4: no ball before; 5: x 60 -> 72 fast.
     expect([...fastBallWindows(ds, windows)]).toEqual([1, 0, 0, 1]);
+
+    // Weighted 3x, the fast windows are drawn 3/8 of the time each, the others 1/8.
+    const { tree, fast } = fastBallTree(ds, windows, 3);
+    expect(fast).toBe(2);
+    const rng = new Prng(4);
+    const counts = [0, 0, 0, 0];
+    const n = 40_000;
+    for (let i = 0; i < n; i++) counts[tree.find(rng.next() * tree.total)]++;
+    [3, 1, 1, 3].forEach((w, i) => expect(counts[i] / n).toBeCloseTo(w / 8, 2));
   });
 });
