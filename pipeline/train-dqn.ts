@@ -27,7 +27,7 @@ import { Prng, type PrngState } from './prng';
 import { onInterrupt, Progress } from './progress';
 import { ReplayBuffer } from './replay-buffer';
 import { writeJsonAtomic } from './atomic';
-import { createRun, openRun, type Run } from './run';
+import { createRun, openRun, readMetrics, type MetricsLine, type Run } from './run';
 
 // ----------------------------------------------------------------------------------------------
 // Config
@@ -199,6 +199,13 @@ export const DQN_HELP: Record<keyof TrainDqnConfig, string> = {
   checkpointEvery: 'agent steps between checkpoints (one is also written at the end and on Ctrl-C)',
   returnWindow: 'games in the running mean return',
 };
+
+/** The learning curve's points, (emulated frames, game score), from the episode lines of a run's metrics. */
+export function scoreCurve(lines: MetricsLine[]): [number, number][] {
+  return lines
+    .filter((l) => l.type === 'episode' && typeof l.frames === 'number' && typeof l.episode_return === 'number')
+    .map((l) => [l.frames as number, l.episode_return as number]);
+}
 
 // ----------------------------------------------------------------------------------------------
 // Schedules (pure functions of the step counter, so a resumed run continues them exactly)
@@ -426,7 +433,7 @@ export async function trainDqn(config: TrainDqnConfig, opts: TrainDqnOptions = {
   const removeInterrupt = onInterrupt(() => {
     stop = true;
   }, { exit: false });
-  const curve: [number, number][] = [];
+  const curve = scoreCurve(readMetrics(run.dir)); // a resumed run's curve goes on from its earlier games
   const plot = async () => {
     if (curve.length < 2) return;
     await writeLineChartPng(run.path('learning-curve.png'), [{ name: 'game score', points: curve }], {

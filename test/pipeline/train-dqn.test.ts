@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { loadDqnAgent } from '../../pipeline/dqn-policy';
-import { DQN_DEFAULTS, linear, trainDqn, type TrainDqnConfig } from '../../pipeline/train-dqn';
+import { DQN_DEFAULTS, linear, scoreCurve, trainDqn, type TrainDqnConfig } from '../../pipeline/train-dqn';
 import { chainFrame, ChainVecEnv } from './toy-chain';
 
 const root = mkdtempSync(join(tmpdir(), 'train-dqn-test-'));
@@ -97,5 +97,17 @@ describe('trainDqn on a 5-state chain', () => {
     await trainDqn({ ...toyConfig({}), totalSteps: 450 } as TrainDqnConfig, { resume: copyC, lr: 1e-5, makeEnv: async (c) => new ChainVecEnv(c.numEnvs), quiet: true });
     expect(JSON.parse(readFileSync(join(copyC, 'config.json'), 'utf8')).lr).toBe(1e-5);
     expect(JSON.parse(readFileSync(join(copyA, 'config.json'), 'utf8')).lr).toBe(toyConfig({}).lr);
+  });
+});
+
+describe('scoreCurve', () => {
+  it('takes (frames, score) from the episode lines of metrics.jsonl, so a resumed run plots its earlier games', () => {
+    const line = (fields: Record<string, unknown>) => ({ step: 0, time: '', elapsed_s: 0, ...fields });
+    const lines = [
+      line({ type: 'episode', frames: 100, episode_return: 3 }),
+      line({ type: 'train', frames: 150, mean_return: 3 }),
+      line({ type: 'episode', frames: 240, episode_return: 7 }),
+    ];
+    expect(scoreCurve(lines)).toEqual([[100, 3], [240, 7]]);
   });
 });
