@@ -418,7 +418,7 @@ export async function trainLatent(opts: TrainLatentOptions): Promise<TrainLatent
 function fastBallSampler(ds: LatentDataset, train: Window[], weight: number, log: (l: string) => void): SumTree {
   const t0 = Date.now();
   const { tree, fast: n } = fastBallTree(ds, train, weight);
-  const drawn = (n * weight) / (n * weight + train.length - n);
+  const drawn = (n * weight) / tree.total;
   log(`train-latent: ${n} of ${train.length} training windows (${((100 * n) / train.length).toFixed(1)}%) have a fast ball; weighted ${weight}x they are ${(100 * drawn).toFixed(1)}% of draws (scan ${((Date.now() - t0) / 1000).toFixed(0)} s)`);
   return tree;
 }
