@@ -41,6 +41,13 @@ export interface LatentActionConfig {
   refineChannels: number;
   /** Initial logit bonus for keeping the last frame's class. */
   priorInit: number;
+  /**
+   * Logit bonus for keeping the last frame's class when predicting (never in the loss). The loss weighs
+   * changing pixels 1 + dynamicWeight times more, so the trained logits over-predict change: ln(31) ~ 3.4
+   * would undo that exactly, but then a ball whose next position is uncertain is drawn nowhere. 2.5 was
+   * chosen on the validation split, together with the ball placement (README, "Keep bias").
+   */
+  keepBias: number;
 }
 
 export const DEFAULT_LATENT_ACTION_CONFIG: LatentActionConfig = {
@@ -57,6 +64,7 @@ export const DEFAULT_LATENT_ACTION_CONFIG: LatentActionConfig = {
   coarseBlocks: 2,
   refineChannels: 32,
   priorInit: 4,
+  keepBias: 2.5,
 };
 
 /** Rows padded so the height divides by 8 (210 -> 216): 3 on top, the rest below. */
@@ -340,6 +348,11 @@ export class LatentActionModel {
     return delta.add(prior) as tf.Tensor4D;
   }
 
+  /** decode's logits as a prediction: keepBias added to each sub-pixel's last class (`last` is its one-hot). */
+  keepBiased(logits: tf.Tensor4D, last: tf.Tensor4D): tf.Tensor4D {
+    return this.config.keepBias === 0 ? logits : tf.tidy(() => logits.add(last.mul(this.config.keepBias)));
+  }
+
   /**
    * The 1/16 path added to the 1/8 features h: down, residual blocks, back up. `codeBias(layer)` is the
    * code's term of a code-conditioned layer (broadcast over cells). Identity when coarseBlocks is 0.
@@ -412,9 +425,9 @@ export class LatentActionModel {
   }
 }
 
-/** A saved model config made whole (configs saved before the 1/16 path existed have no coarseBlocks: none). */
+/** A saved model config made whole: configs saved before the 1/16 path or the keep bias existed have neither (0). */
 export function savedLatentActionConfig(saved: Partial<LatentActionConfig>): LatentActionConfig {
-  return { ...DEFAULT_LATENT_ACTION_CONFIG, coarseBlocks: 0, ...saved };
+  return { ...DEFAULT_LATENT_ACTION_CONFIG, coarseBlocks: 0, keepBias: 0, ...saved };
 }
 
 /** Rebuild a model from its saved config and named weights (see namedWeights; checkpoint tensor group "weights"). */

@@ -25,6 +25,8 @@ export const BREAKOUT_PALETTE: readonly (readonly [number, number, number])[] = 
 export const NUM_CLASSES = BREAKOUT_PALETTE.length;
 /** The class of the red shared by ball, paddle and the top brick row. */
 export const RED_CLASS = 2;
+/** The class of the grey of walls and digits. */
+export const GREY_CLASS = 1;
 
 // Exact lookup for palette colours; anything else falls back to the nearest colour (squared RGB distance).
 const exact = new Map<number, number>(BREAKOUT_PALETTE.map(([r, g, b], i) => [(r << 16) | (g << 8) | b, i]));

@@ -29,6 +29,7 @@ import { UserError } from './errors';
 import { BALL_ROWS, findBall } from './world-model-metrics';
 import { corruptContext, withOwnPredictions } from './context-noise';
 import { fastBallTree } from './window-sampler';
+import { decodeFrames } from './breakout-decode';
 import type { SumTree } from './sum-tree';
 import { disposeBatch, type LatentReplicaOptions, type LatentShard, latentReplica, packBatchOf, toTensors, weightedCrossEntropy, windowWeight } from './latent-batch';
 
@@ -453,7 +454,7 @@ export function validate(ds: LatentDataset, windows: Window[], model: LatentActi
       const c = model.nearestCodes(z);
       const logits = model.decode(t.older, t.last, model.codeVectors(c));
       const l = weightedCrossEntropy(logits, t.target, t.weights, model.config.numClasses).dataSync()[0];
-      return { loss: l, preds: model.argmaxFrames(logits), batchCodes: c };
+      return { loss: l, preds: decodeFrames(model, model.keepBiased(logits, t.last), model.argmaxFrames(t.last)), batchCodes: c };
     });
     disposeBatch(t);
     lossSum += loss; batches++;
@@ -494,7 +495,7 @@ async function writeGrid(path: string, ds: LatentDataset, windows: Window[], mod
   const t = toTensors(packed, model.config);
   const { preds, codes } = tf.tidy(() => {
     const c = model.nearestCodes(model.encodeContinuous(t.older, t.last, t.next));
-    return { preds: model.argmaxFrames(model.decode(t.older, t.last, model.codeVectors(c))), codes: c };
+    return { preds: decodeFrames(model, model.keepBiased(model.decode(t.older, t.last, model.codeVectors(c)), t.last), model.argmaxFrames(t.last)), codes: c };
   });
   disposeBatch(t);
   const K = model.config.contextFrames;

@@ -9,6 +9,7 @@ import {
   packFrames,
   packedShape,
 } from '../models/latent-action';
+import { decodeFrames } from './breakout-decode';
 import { CheckpointError, loadTensorGroup, readCheckpointMeta, saveCheckpoint, tensorRecord, type CheckpointMeta, type NamedTensor } from '../models/checkpoint';
 
 export const WORLD_MODEL_KIND = 'world-model';
@@ -30,12 +31,14 @@ export class WorldModel {
   get contextFrames(): number { return this.model.config.contextFrames; }
   get codebookSize(): number { return this.model.config.codebookSize; }
 
-  static async load(dir: string): Promise<WorldModel> {
+  /** Load a checkpoint folder; `keepBias` replaces the saved one (LatentActionConfig.keepBias). */
+  static async load(dir: string, { keepBias }: { keepBias?: number } = {}): Promise<WorldModel> {
     const meta = readCheckpointMeta(dir);
     const named = tensorRecord(loadTensorGroup(dir, 'weights'));
     if (meta.kind !== undefined && meta.kind !== WORLD_MODEL_KIND) throw new CheckpointError(`checkpoint ${dir} holds a ${String(meta.kind)}, not a world model`);
+    const config = { ...(meta.config ?? {}), ...(keepBias !== undefined ? { keepBias } : {}) } as Partial<LatentActionConfig>;
     try {
-      return new WorldModel(latentActionFromWeights((meta.config ?? {}) as Partial<LatentActionConfig>, named), meta);
+      return new WorldModel(latentActionFromWeights(config, named), meta);
     } catch (err) {
       throw new CheckpointError(`checkpoint ${dir}: not a world model this version can load (${(err as Error).message})`);
     } finally {
@@ -62,19 +65,19 @@ export class WorldModel {
     });
   }
 
-  /** Logits (packed layout) of the next frame for each context (K frames, oldest first) and code. */
+  /** Logits (packed layout, keep bias included) of the next frame for each context (K frames, oldest first) and code. */
   logits(contexts: Uint8Array[][], codes: ArrayLike<number>): tf.Tensor4D {
     return tf.tidy(() => {
       const { older, last } = this.packContext(contexts);
-      return this.model.decode(older, last, this.model.codeVectors(Array.from(codes)));
+      return this.model.keepBiased(this.model.decode(older, last, this.model.codeVectors(Array.from(codes))), last);
     });
   }
 
-  /** Most likely next frame (class frame) for each context and code. */
+  /** Most likely next frame (class frame) for each context and code, with one whole ball and whole digits (pipeline/breakout-decode.ts). */
   predict(contexts: Uint8Array[][], codes: ArrayLike<number>): Uint8Array[] {
     const logits = this.logits(contexts, codes);
     try {
-      return this.model.argmaxFrames(logits);
+      return decodeFrames(this.model, logits, contexts.map((c) => c[c.length - 1]));
     } finally {
       logits.dispose();
     }

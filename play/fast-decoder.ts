@@ -10,11 +10,14 @@
 //  - each code's contribution to a layer (a dense layer of the code vector) is a per-code bias,
 //    folded into the convolution's bias once at load, so every conv is a fused conv+bias(+relu);
 //  - depth-to-space as the model's reshape + transpose (tf.depthToSpace is a slow fallback on wasm);
-//  - the learned class-to-class prior and the per-pixel argmax are done in plain JS on the read-back
-//    logits: the prior only adds prior[last class][c] to each sub-pixel's logits.
+//  - the learned class-to-class prior (with the keep bias on its diagonal) and the decoding to classes
+//    are done in plain JS on the read-back logits (pipeline/breakout-decode.ts): the prior only adds
+//    prior[last class][c] to each sub-pixel's logits.
 // Browser-safe (TensorFlow.js only).
 import * as tf from '@tensorflow/tfjs';
 import { depthToSpace, type LatentActionModel, padding } from '../models/latent-action';
+import { decodeBreakoutFrame } from '../pipeline/breakout-decode';
+import { FRAME_HEIGHT, FRAME_WIDTH } from '../pipeline/frame-classes';
 
 const EXPECTED = ['dec/stem_last/kernel', 'dec/down/kernel', 'dec/up/kernel', 'dec/refine/kernel', 'dec/head/kernel', 'dec/prior'];
 
@@ -64,9 +67,11 @@ export class FastDecoder {
   private readonly cellOf: Int32Array;
   private readonly subOf: Int32Array;
 
-  /** Whether `model` has the decoder layout this fast path implements (and Breakout's 9 colour classes). */
+  /** Whether `model` has the decoder layout this fast path implements (and Breakout's screen and 9 colour classes). */
   static supports(model: LatentActionModel): boolean {
-    return EXPECTED.every((n) => model.params.has(n)) && (model.config.contextFrames === 1 || model.params.has('dec/stem_old/kernel')) && model.config.numClasses === 9;
+    const cfg = model.config;
+    return EXPECTED.every((n) => model.params.has(n)) && (cfg.contextFrames === 1 || model.params.has('dec/stem_old/kernel'))
+      && cfg.numClasses === 9 && cfg.height === FRAME_HEIGHT && cfg.width === FRAME_WIDTH;
   }
 
   constructor(readonly model: LatentActionModel) {
@@ -101,6 +106,7 @@ export class FastDecoder {
       }));
     }
     this.prior = new Float32Array(p('dec/prior').dataSync());
+    for (let c = 0; c < C; c++) this.prior[c * C + c] += cfg.keepBias; // see LatentActionConfig.keepBias
     const { paddedH, top } = padding(cfg);
     const w4 = cfg.width / 4;
     this.h4 = paddedH / 4;
@@ -256,7 +262,8 @@ export class FastDecoder {
     // On WebAssembly, read the logits where they lie on the wasm heap instead of copying ~1 MB.
     const heap = tf.backend() as { typedArrayFromHeap?: (t: tf.TensorInfo) => ArrayLike<number> };
     try {
-      return this.argmaxFrame(heap.typedArrayFromHeap ? heap.typedArrayFromHeap(delta) : delta.dataSync());
+      const logits = heap.typedArrayFromHeap ? heap.typedArrayFromHeap(delta) : delta.dataSync();
+      return decodeBreakoutFrame(logits, 0, this.pixelOf, this.prior, this.lastCells, this.frames[this.frames.length - 1]);
     } finally {
       delta.dispose();
     }
@@ -314,33 +321,6 @@ export class FastDecoder {
     }
     const up = depthToSpace(tf.fused.conv2d({ x: c, filter: p('dec/coarse_up/kernel') as tf.Tensor4D, strides: 1, pad: 'valid', bias: p('dec/coarse_up/bias') as tf.Tensor1D }), 2);
     return h.add(up.shape[1] === rows && up.shape[2] === cols ? up : up.slice([0, 0, 0, 0], [-1, rows, cols, -1])) as tf.Tensor4D;
-  }
-
-  /**
-   * Argmax of logits + prior[last class] per sub-pixel, written straight to a new frame (padding
-   * skipped). Unrolled for the 9 classes: ~1.8x faster than a loop over them (the hottest JS here).
-   */
-  private argmaxFrame(logits: ArrayLike<number>): Uint8Array {
-    const cfg = this.model.config;
-    const lastCells = this.lastCells, prior = this.prior, pixelOf = this.pixelOf;
-    const frame = new Uint8Array(cfg.height * cfg.width);
-    for (let i = 0, o = 0; i < this.cellsPerFrame; i++, o += 9) {
-      const last = lastCells[i];
-      if (last < 0) continue;
-      const pr = last * 9;
-      // Strictly greater: ties go to the lowest class, as tf.argMax does.
-      let best = 0, bestV = logits[o] + prior[pr], v = 0;
-      v = logits[o + 1] + prior[pr + 1]; if (v > bestV) { bestV = v; best = 1; }
-      v = logits[o + 2] + prior[pr + 2]; if (v > bestV) { bestV = v; best = 2; }
-      v = logits[o + 3] + prior[pr + 3]; if (v > bestV) { bestV = v; best = 3; }
-      v = logits[o + 4] + prior[pr + 4]; if (v > bestV) { bestV = v; best = 4; }
-      v = logits[o + 5] + prior[pr + 5]; if (v > bestV) { bestV = v; best = 5; }
-      v = logits[o + 6] + prior[pr + 6]; if (v > bestV) { bestV = v; best = 6; }
-      v = logits[o + 7] + prior[pr + 7]; if (v > bestV) { bestV = v; best = 7; }
-      v = logits[o + 8] + prior[pr + 8]; if (v > bestV) { best = 8; }
-      frame[pixelOf[i]] = best;
-    }
-    return frame;
   }
 
   /** lastCells from a whole frame (at reset; push updates it where frames change). */

@@ -8,7 +8,8 @@
 // incremental play-time path (play/fast-decoder.ts) or, for reference, LatentActionModel.decode.
 import * as tf from '@tensorflow/tfjs';
 import type { ActionToCode } from '../models/action-map';
-import { type LatentActionModel, packFrames, packedShape, unpackClasses } from '../models/latent-action';
+import { type LatentActionModel, packFrames, packedShape } from '../models/latent-action';
+import { decodeFrames } from '../pipeline/breakout-decode';
 import { classesToRgb, FRAME_HEIGHT, FRAME_PIXELS, FRAME_WIDTH, rgbToClasses } from '../pipeline/frame-classes';
 import { Prng } from '../pipeline/prng';
 import { FastDecoder } from './fast-decoder';
@@ -205,16 +206,15 @@ export class NeuralGame {
       const s = packedShape(cfg, frames.length);
       return tf.tensor4d(packFrames(cfg, frames, new Float32Array(s.h4 * s.w4 * s.channels)), [1, s.h4, s.w4, s.channels]);
     };
-    const flat = tf.tidy(() => {
+    const logits = tf.tidy(() => {
       const older = k > 1 ? pack(this.context.slice(0, k - 1)) : null;
-      const logits = m.decode(older, pack([this.context[k - 1]]), m.codeVectors([code]));
-      const [, h4, w4] = logits.shape;
-      return tf.argMax(logits.reshape([h4 * w4 * 16, m.config.numClasses]), 1);
+      const last = pack([this.context[k - 1]]);
+      return m.keepBiased(m.decode(older, last, m.codeVectors([code])), last);
     });
     try {
-      return unpackClasses(m.config, flat.dataSync() as Int32Array);
+      return decodeFrames(m, logits, [this.context[k - 1]])[0];
     } finally {
-      flat.dispose();
+      logits.dispose();
     }
   }
 

@@ -21,6 +21,7 @@ interface Args {
   json?: boolean;
   'write-meta': boolean;
   batch: number;
+  'keep-bias'?: number;
   backend: string;
 }
 
@@ -43,18 +44,21 @@ export const evalWorldModelCommand: CommandModule<object, Args> = {
       .option('json', { type: 'boolean', default: false, describe: 'Print the results as one JSON line at the end' })
       .option('write-meta', { type: 'boolean', default: false, describe: "Record the figures in the checkpoint's checkpoint.json (--mode act: the action map's too)" })
       .option('batch', { type: 'number', default: 8, describe: 'Starts predicted together' })
+      .option('keep-bias', { type: 'number', describe: "Predict with this keep bias instead of the checkpoint's (to choose one; see README)" })
       .option('backend', { type: 'string', choices: BACKEND_CHOICES, default: 'auto', describe: 'TensorFlow.js backend' }),
   handler: async (args) => {
     for (const [flag, v, ok] of [
       ['--horizon', args.horizon, Number.isInteger(args.horizon) && args.horizon >= 1],
       ['--stride', args.stride, Number.isInteger(args.stride) && args.stride >= 1],
       ['--batch', args.batch, Number.isInteger(args.batch) && args.batch >= 1],
+      ['--keep-bias', args['keep-bias'], args['keep-bias'] === undefined || Number.isFinite(args['keep-bias'])],
     ] as const) {
       if (!ok) throw new UserError(`${flag} ${v} is out of range (see --help)`);
     }
+    if (args['write-meta'] && args['keep-bias'] !== undefined) throw new UserError("--write-meta records the checkpoint's own figures: drop --keep-bias");
     const log = args.json ? (l: string) => console.error(l) : (l: string) => console.log(l);
     await initBackend(args.backend as BackendPreference, { log });
-    const wm = await WorldModel.load(args.checkpoint);
+    const wm = await WorldModel.load(args.checkpoint, { keepBias: args['keep-bias'] });
     const mode = args.mode as EvalMode;
     const actionMap = mode === 'act' ? await loadActionToCode(args['action-map']) : undefined;
     const out = args.out ?? join('data', 'eval', `world-model-${timestampName()}`);

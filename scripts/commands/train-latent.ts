@@ -21,6 +21,7 @@ interface Args {
   blocks: number;
   'coarse-blocks': number;
   'dynamic-weight': number;
+  'keep-bias': number;
   'context-noise': number;
   'self-conditioning': number;
   'self-fed-steps': number;
@@ -84,6 +85,7 @@ export const trainLatentCommand: CommandModule<object, Args> = {
       .option('self-fed-steps', { type: 'number', default: D.selfFedSteps, describe: 'Longest such rollout in steps (each batch draws 1..N)' })
       .option('fast-ball-weight', { type: 'number', default: D.fastBallWeight, describe: 'Draw training windows whose ball jumps 10+ px in the step this many times as often (1 = uniform; they are a few percent of recordings)' })
       .option('dynamic-weight', { type: 'number', default: D.dynamicWeight, describe: 'Extra loss weight of pixels that change' })
+      .option('keep-bias', { type: 'number', default: DEFAULT_LATENT_ACTION_CONFIG.keepBias, describe: "Logit bonus for keeping a pixel's class when predicting (undoes the over-prediction of change that --dynamic-weight causes; with --init, the checkpoint's unless given)" })
       .option('max-episodes', { type: 'number', default: D.maxEpisodes, describe: 'At most this many episodes per recording folder (0 = all)' })
       .option('eval-every', { type: 'number', default: D.evalEvery, describe: 'Steps between validation passes (and best checkpoints)' })
       .option('seed', { type: 'number', default: D.seed, describe: 'Seed of initialisation and sampling' })
@@ -102,6 +104,7 @@ export const trainLatentCommand: CommandModule<object, Args> = {
       ['--blocks', args.blocks, Number.isInteger(args.blocks) && args.blocks >= 0],
       ['--coarse-blocks', args['coarse-blocks'], Number.isInteger(args['coarse-blocks']) && args['coarse-blocks'] >= 0],
       ['--dynamic-weight', args['dynamic-weight'], args['dynamic-weight'] >= 0],
+      ['--keep-bias', args['keep-bias'], Number.isFinite(args['keep-bias'])],
       ['--context-noise', args['context-noise'], args['context-noise'] >= 0 && args['context-noise'] <= 1],
       ['--self-conditioning', args['self-conditioning'], args['self-conditioning'] >= 0 && args['self-conditioning'] <= 1],
       ['--self-fed-steps', args['self-fed-steps'], Number.isInteger(args['self-fed-steps']) && args['self-fed-steps'] >= 1 && args['self-fed-steps'] <= 16],
@@ -131,7 +134,10 @@ export const trainLatentCommand: CommandModule<object, Args> = {
       workers: args.workers,
       // --init: the checkpoint's own model config (the shape flags below do not apply, but for a
       // narrower refine layer, --channels S B R with the checkpoint's S and B, and --coarse-blocks).
-      model: args.init ? initModelConfig(args.init, flagGiven('--channels') ? args.channels : undefined, flagGiven('--coarse-blocks') ? args['coarse-blocks'] : undefined) : {
+      model: args.init ? {
+        ...initModelConfig(args.init, flagGiven('--channels') ? args.channels : undefined, flagGiven('--coarse-blocks') ? args['coarse-blocks'] : undefined),
+        ...(flagGiven('--keep-bias') ? { keepBias: args['keep-bias'] } : {}),
+      } : {
         ...DEFAULT_LATENT_ACTION_CONFIG,
         contextFrames: args.context,
         codebookSize: args.codes,
@@ -140,6 +146,7 @@ export const trainLatentCommand: CommandModule<object, Args> = {
         refineChannels: args.channels[2],
         bodyBlocks: args.blocks,
         coarseBlocks: args['coarse-blocks'],
+        keepBias: args['keep-bias'],
       },
     };
     // On --resume the run's own config.json holds; an explicit --steps extends it, --workers overrides it.

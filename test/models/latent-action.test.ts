@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { initBackend } from '../../models/backend';
 import {
-  DEFAULT_LATENT_ACTION_CONFIG, LatentActionModel, depthToSpace, packFrames, packedShape, unpackClasses,
+  DEFAULT_LATENT_ACTION_CONFIG, LatentActionModel, depthToSpace, packFrames, packedShape, savedLatentActionConfig, unpackClasses,
 } from '../../models/latent-action';
 import { EmaCodebook, codeUsage } from '../../models/vq';
 
@@ -53,6 +53,28 @@ describe('latent action model', () => {
       expect(Array.from(pred)).toEqual(Array.from(ctx[1]));
     }
     m.dispose();
+  });
+
+  it('keep bias: adds keepBias to each sub-pixel\'s last class only, so a near-even change is kept', () => {
+    const cfg = { ...small, keepBias: 1.5 };
+    const m = new LatentActionModel(cfg, 3);
+    const s1 = packedShape(cfg, 1);
+    const lastFrame = randomFrame(18, 16, 3, 7);
+    const last = tf.tensor4d(packFrames(cfg, [lastFrame], new Float32Array(s1.h4 * s1.w4 * s1.channels)), [1, s1.h4, s1.w4, s1.channels]);
+    // Logits that favour "the next class" over the last one by 1 everywhere: unbiased, every pixel changes.
+    const nextFrame = lastFrame.map((c) => (c + 1) % 3);
+    const logits = tf.tensor4d(packFrames(cfg, [nextFrame], new Float32Array(s1.h4 * s1.w4 * s1.channels)), [1, s1.h4, s1.w4, s1.channels]);
+    expect(Array.from(m.argmaxFrames(logits)[0])).toEqual(Array.from(nextFrame));
+    const biased = m.keepBiased(logits, last);
+    expect(biased.sub(logits).arraySync()).toEqual(last.mul(1.5).arraySync());
+    expect(Array.from(m.argmaxFrames(biased)[0])).toEqual(Array.from(lastFrame));
+    m.dispose();
+  });
+
+  it('a saved config without a keep bias loads with none (what it was trained and measured with)', () => {
+    const { keepBias: _, ...old } = DEFAULT_LATENT_ACTION_CONFIG;
+    expect(savedLatentActionConfig(old).keepBias).toBe(0);
+    expect(savedLatentActionConfig({ ...old, keepBias: 2 }).keepBias).toBe(2);
   });
 
   describe('the 1/16 path', () => {

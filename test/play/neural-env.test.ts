@@ -25,6 +25,7 @@ const SMALL: LatentActionConfig = {
   bodyChannels: 8,
   bodyBlocks: 1,
   refineChannels: 8,
+  keepBias: 2,
 };
 
 function smallModel(seed = 1): LatentActionModel {

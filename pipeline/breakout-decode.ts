@@ -1,0 +1,286 @@
+// From the world model's per-pixel logits to a Breakout frame: one ball, one paddle, and digits from
+// the game's font (README, "Decoding a frame").
+//
+// The decoder scores each pixel on its own. When the ball's next place is uncertain, its probability
+// is spread over a few candidate places and a per-pixel argmax draws fragments in several of them, or
+// (with the keep bias, LatentActionConfig.keepBias) in none: the ball smears, breaks up or vanishes,
+// and in play it is gone within a few dozen steps. Breakout has one 2x4-pixel ball, so a frame is
+// decoded as the per-pixel argmax, then, in the ball's field, every red pixel is given its best other
+// class and the ball is drawn once, on the 2x4 box of highest mean red probability when that mean is
+// at least BALL_MIN_PROB (else the model thinks there is no ball, as after a lost life). A ball only
+// leaves the screen at the bottom, so when the last frame has one well above the paddle, the next
+// frame has it too: it is drawn on the best box within a step's reach of the last, however unsure the
+// model is.
+//
+// The paddle is one red bar on rows 189-192, 16 pixels wide (8 once it has shrunk), and never leaves
+// the screen; pushed against the right wall it slides partly under the wall (whose bottom is red too).
+// The model, unsure there, erodes it a few columns a step until it is gone, so it is drawn once, as wide
+// as in the last frame, where the summed red log-odds of its columns are highest.
+//
+// The score changes a step after the brick it counts or in the same step, depending on where in the
+// 4-frame skip the hit fell, which the model cannot see: it half-draws the next digit. Each digit cell
+// is therefore drawn as the font glyph (or blank) of highest summed log-probability.
+import type * as tf from '@tensorflow/tfjs';
+import { type LatentActionModel, padding } from '../models/latent-action';
+import { FRAME_HEIGHT, FRAME_PIXELS, FRAME_WIDTH, GREY_CLASS, NUM_CLASSES, RED_CLASS } from './frame-classes';
+
+/** Smallest mean red probability of the best box for a ball to be drawn (chosen on validation data: README). */
+export const BALL_MIN_PROB = 0.06;
+const BALL_W = 2;
+const BALL_H = 4;
+/** Columns inside the side walls. */
+const FIELD_X: readonly [number, number] = [8, 151];
+/** Rows below the top wall and above the paddle, in two bands around the red brick row (where red is bricks). */
+const FIELD_BANDS: readonly (readonly [number, number])[] = [[32, 56], [63, 188]];
+
+/** The ball moves at most 8 px across and 14 down a step: one whose top is above this row is still in the field next step. */
+const BALL_STAYS_Y = 170;
+/** How far from the last ball the next is looked for (a step's reach and some slack). */
+const BALL_REACH_X = 12;
+const BALL_REACH_Y = 18;
+/** Smallest mean red probability of a box for a ball kept from the last frame: above what counts as 0 (e^-8, below). */
+const BALL_KEPT_MIN_PROB = 1e-3;
+
+/** The paddle's rows, and the columns it shows in (from the left wall to the right wall, under which it may slide). */
+const PADDLE_Y: readonly [number, number] = [189, 192];
+const PADDLE_X: readonly [number, number] = [8, 151];
+const PADDLE_W = 16;
+const SHRUNK_PADDLE_W = 8;
+
+/** 1 on the pixels of the paddle's lane. */
+const PADDLE_LANE: Uint8Array = (() => {
+  const m = new Uint8Array(FRAME_PIXELS);
+  for (let y = PADDLE_Y[0]; y <= PADDLE_Y[1]; y++) m.fill(1, y * FRAME_WIDTH + PADDLE_X[0], y * FRAME_WIDTH + PADDLE_X[1] + 1);
+  return m;
+})();
+
+/** 1 on the pixels of the ball's field. */
+export const BALL_FIELD: Uint8Array = (() => {
+  const m = new Uint8Array(FRAME_PIXELS);
+  for (const [y0, y1] of FIELD_BANDS) for (let y = y0; y <= y1; y++) m.fill(1, y * FRAME_WIDTH + FIELD_X[0], y * FRAME_WIDTH + FIELD_X[1] + 1);
+  return m;
+})();
+
+export interface BallPlace { x: number; y: number }
+
+/** Top-left corner of the ball (the red pixels of the ball's field) in a class frame, or null. */
+export function fieldBall(frame: Uint8Array): BallPlace | null {
+  let x = Infinity, y = Infinity;
+  for (let p = 0; p < FRAME_PIXELS; p++) {
+    if (BALL_FIELD[p] && frame[p] === RED_CLASS) { y = Math.min(y, Math.floor(p / FRAME_WIDTH)); x = Math.min(x, p % FRAME_WIDTH); }
+  }
+  return y === Infinity ? null : { x, y };
+}
+
+/**
+ * Draw the ball once, in place: `redProb[p]` is the model's probability that pixel p is red and
+ * `altClass[p]` its most likely other class (both read on the ball's field only). With a `lastBall`
+ * above BALL_STAYS_Y, on the best box within reach of it; else on the best box of the field if it
+ * reaches `minProb`. Returns the ball's top-left corner, or null when none is drawn (the frame is left
+ * as it was).
+ */
+export function placeBall(
+  frame: Uint8Array, redProb: Float32Array, altClass: Uint8Array, minProb = BALL_MIN_PROB, lastBall: BallPlace | null = null,
+): BallPlace | null {
+  const stays = lastBall !== null && lastBall.y <= BALL_STAYS_Y;
+  const [xLo, xHi] = stays ? [lastBall.x - BALL_REACH_X, lastBall.x + BALL_REACH_X] : [-Infinity, Infinity];
+  const [yLo, yHi] = stays ? [lastBall.y - BALL_REACH_Y, lastBall.y + BALL_REACH_Y] : [-Infinity, Infinity];
+  let best = -1, bx = 0, by = 0;
+  for (const [y0, y1] of FIELD_BANDS) {
+    for (let y = Math.max(y0, yLo); y + BALL_H - 1 <= y1 && y <= yHi; y++) {
+      for (let x = Math.max(FIELD_X[0], xLo); x + BALL_W - 1 <= FIELD_X[1] && x <= xHi; x++) {
+        let s = 0;
+        for (let dy = 0; dy < BALL_H; dy++) { const p = (y + dy) * FRAME_WIDTH + x; s += redProb[p] + redProb[p + 1]; }
+        if (s > best) { best = s; bx = x; by = y; }
+      }
+    }
+  }
+  if (best / (BALL_W * BALL_H) < (stays ? BALL_KEPT_MIN_PROB : minProb)) return null;
+  for (let p = 0; p < FRAME_PIXELS; p++) if (BALL_FIELD[p] && frame[p] === RED_CLASS) frame[p] = altClass[p];
+  for (let dy = 0; dy < BALL_H; dy++) for (let dx = 0; dx < BALL_W; dx++) frame[(by + dy) * FRAME_WIDTH + bx + dx] = RED_CLASS;
+  return { x: bx, y: by };
+}
+
+/** The paddle's width in a class frame (16, or 8 once shrunk; 16 when it touches the right wall, under which it may hide), or null. */
+export function paddleWidth(frame: Uint8Array): number | null {
+  const row = PADDLE_Y[0] * FRAME_WIDTH;
+  let x0 = -1, x1 = -1;
+  for (let x = PADDLE_X[0]; x <= PADDLE_X[1]; x++) if (frame[row + x] === RED_CLASS) { if (x0 < 0) x0 = x; x1 = x; }
+  if (x0 < 0) return null;
+  return x1 === PADDLE_X[1] || x1 - x0 + 1 > SHRUNK_PADDLE_W ? PADDLE_W : SHRUNK_PADDLE_W;
+}
+
+/**
+ * Draw the paddle once, `width` wide, in place: on the columns whose summed red log-odds (`redProb` as
+ * in placeBall, read on the paddle's lane) are highest; other red in the lane gets `altClass`.
+ * Returns its left edge.
+ */
+export function placePaddle(frame: Uint8Array, redProb: Float32Array, altClass: Uint8Array, width: number): number {
+  const [x0, x1] = PADDLE_X;
+  const gain = new Float64Array(x1 + 2); // prefix sums of the columns' red log-odds
+  for (let x = x0; x <= x1; x++) {
+    let g = 0;
+    for (let y = PADDLE_Y[0]; y <= PADDLE_Y[1]; y++) {
+      const p = Math.min(Math.max(redProb[y * FRAME_WIDTH + x], 1e-6), 1 - 1e-6);
+      g += Math.log(p / (1 - p));
+    }
+    gain[x + 1] = gain[x] + g;
+  }
+  let best = -Infinity, bx = x0;
+  // Its left edge stops SHRUNK_PADDLE_W short of the right wall: at least that much always shows.
+  for (let x = x0; x <= x1 + 1 - SHRUNK_PADDLE_W; x++) {
+    const g = gain[Math.min(x + width, x1 + 1)] - gain[x];
+    if (g > best) { best = g; bx = x; }
+  }
+  for (let y = PADDLE_Y[0]; y <= PADDLE_Y[1]; y++) {
+    for (let x = x0; x <= x1; x++) {
+      const p = y * FRAME_WIDTH + x;
+      if (x >= bx && x < bx + width) frame[p] = RED_CLASS;
+      else if (frame[p] === RED_CLASS) frame[p] = altClass[p];
+    }
+  }
+  return bx;
+}
+
+/** Breakout's digits: 3x5 blocks of 4x2 pixels, '#' in the score grey; the last glyph is a blank cell. */
+const GLYPHS = [
+  '###/#.#/#.#/#.#/###', '.#./.#./.#./.#./.#.', '###/..#/###/#../###', '###/..#/.##/..#/###', '#.#/#.#/###/..#/..#',
+  '###/#../###/..#/###', '#../#../###/#.#/###', '###/..#/..#/..#/..#', '###/#.#/###/#.#/###', '###/#.#/###/..#/..#',
+  '.../.../.../.../...',
+];
+/** Left edges of the digit cells (the three score digits, the lives, the player number), their top row and size. */
+const DIGIT_XS = [36, 52, 68, 100, 132];
+const DIGIT_Y = 5;
+const DIGIT_W = 12;
+const DIGIT_H = 10;
+const CELL_PIXELS = DIGIT_W * DIGIT_H;
+
+/** GLYPH_ON[g * CELL_PIXELS + k]: 1 where glyph g draws pixel k of a cell (row-major). */
+const GLYPH_ON: Uint8Array = (() => {
+  const on = new Uint8Array(GLYPHS.length * CELL_PIXELS);
+  GLYPHS.forEach((g, i) => {
+    const rows = g.split('/');
+    for (let k = 0; k < CELL_PIXELS; k++) on[i * CELL_PIXELS + k] = rows[Math.floor(k / DIGIT_W / 2)][Math.floor((k % DIGIT_W) / 4)] === '#' ? 1 : 0;
+  });
+  return on;
+})();
+
+/** For each frame pixel, its index among the digit cells' pixels (cell-major), or -1. */
+export const DIGIT_PIXEL: Int16Array = (() => {
+  const idx = new Int16Array(FRAME_PIXELS).fill(-1);
+  DIGIT_XS.forEach((x0, c) => {
+    for (let k = 0; k < CELL_PIXELS; k++) idx[(DIGIT_Y + Math.floor(k / DIGIT_W)) * FRAME_WIDTH + x0 + (k % DIGIT_W)] = c * CELL_PIXELS + k;
+  });
+  return idx;
+})();
+export const DIGIT_PIXELS = DIGIT_XS.length * CELL_PIXELS;
+
+/**
+ * Draw each digit cell, in place, as the glyph of highest summed log-probability: `logBg[i]` and
+ * `logGrey[i]` are the log-probabilities of background and grey at digit pixel i (DIGIT_PIXEL's order).
+ * Returns the chosen glyph per cell (10 = blank).
+ */
+export function placeDigits(frame: Uint8Array, logBg: Float32Array, logGrey: Float32Array): number[] {
+  return DIGIT_XS.map((x0, c) => {
+    let best = 0, bestScore = -Infinity;
+    for (let g = 0; g < GLYPHS.length; g++) {
+      let score = 0;
+      for (let k = 0, i = c * CELL_PIXELS, o = g * CELL_PIXELS; k < CELL_PIXELS; k++, i++, o++) score += GLYPH_ON[o] ? logGrey[i] : logBg[i];
+      if (score > bestScore) { bestScore = score; best = g; }
+    }
+    for (let k = 0; k < CELL_PIXELS; k++) {
+      frame[(DIGIT_Y + Math.floor(k / DIGIT_W)) * FRAME_WIDTH + x0 + (k % DIGIT_W)] = GLYPH_ON[best * CELL_PIXELS + k] ? GREY_CLASS : 0;
+    }
+    return best;
+  });
+}
+
+/**
+ * A Breakout frame from one sample of packed logits (sub-pixel i's 9 class logits at
+ * `logits[offset + 9i ...]`, `pixelOf[i]` its frame pixel or -1 on padding), plus `prior[9 * last + c]`
+ * where `lastCells[i]` is the sub-pixel's last class (the world model's class prior, when the logits
+ * do not hold it yet), then the ball and the paddle placed once (after `lastFrame`, the last context
+ * frame) and the digits drawn from the font.
+ */
+export function decodeBreakoutFrame(
+  logits: ArrayLike<number>, offset: number, pixelOf: Int32Array, prior: Float32Array, lastCells: Int8Array, lastFrame: Uint8Array,
+): Uint8Array {
+  if (NUM_CLASSES !== 9) throw new Error('decodeBreakoutFrame: unrolled for 9 classes');
+  const frame = new Uint8Array(FRAME_HEIGHT * FRAME_WIDTH);
+  const redProb = new Float32Array(FRAME_PIXELS);
+  const altClass = new Uint8Array(FRAME_PIXELS);
+  const logBg = new Float32Array(DIGIT_PIXELS);
+  const logGrey = new Float32Array(DIGIT_PIXELS);
+  for (let i = 0, o = offset; i < pixelOf.length; i++, o += 9) {
+    const last = lastCells[i];
+    if (last < 0) continue;
+    const pr = last * 9;
+    // Unrolled (the hottest JS of play); strictly greater, so ties go to the lowest class as in tf.argMax.
+    let best = 0, bestV = logits[o] + prior[pr], x = 0;
+    x = logits[o + 1] + prior[pr + 1]; if (x > bestV) { bestV = x; best = 1; }
+    x = logits[o + 2] + prior[pr + 2]; if (x > bestV) { bestV = x; best = 2; }
+    x = logits[o + 3] + prior[pr + 3]; if (x > bestV) { bestV = x; best = 3; }
+    x = logits[o + 4] + prior[pr + 4]; if (x > bestV) { bestV = x; best = 4; }
+    x = logits[o + 5] + prior[pr + 5]; if (x > bestV) { bestV = x; best = 5; }
+    x = logits[o + 6] + prior[pr + 6]; if (x > bestV) { bestV = x; best = 6; }
+    x = logits[o + 7] + prior[pr + 7]; if (x > bestV) { bestV = x; best = 7; }
+    x = logits[o + 8] + prior[pr + 8]; if (x > bestV) { bestV = x; best = 8; }
+    const p = pixelOf[i];
+    frame[p] = best;
+    const d = DIGIT_PIXEL[p];
+    if (d >= 0) {
+      let z = 0;
+      for (let c = 0; c < 9; c++) z += Math.exp(logits[o + c] + prior[pr + c] - bestV);
+      const logZ = bestV + Math.log(z);
+      logBg[d] = logits[o] + prior[pr] - logZ;
+      logGrey[d] = logits[o + GREY_CLASS] + prior[pr + GREY_CLASS] - logZ;
+      continue;
+    }
+    if (!BALL_FIELD[p] && !PADDLE_LANE[p]) continue;
+    altClass[p] = best;
+    const red = logits[o + RED_CLASS] + prior[pr + RED_CLASS];
+    if (red < bestV - 8) continue; // probability below e^-8: counts as 0
+    let z = 0, alt = -1, altV = -Infinity;
+    for (let c = 0; c < 9; c++) {
+      const vc = logits[o + c] + prior[pr + c];
+      z += Math.exp(vc - bestV);
+      if (c !== RED_CLASS && vc > altV) { altV = vc; alt = c; }
+    }
+    redProb[p] = Math.exp(red - bestV) / z;
+    altClass[p] = alt;
+  }
+  placeBall(frame, redProb, altClass, BALL_MIN_PROB, fieldBall(lastFrame));
+  const width = paddleWidth(lastFrame);
+  if (width !== null) placePaddle(frame, redProb, altClass, width);
+  placeDigits(frame, logBg, logGrey);
+  return frame;
+}
+
+/** Frame pixel of each packed sub-pixel of a Breakout screen, -1 on padding rows (models/latent-action's layout). */
+export function packedPixelOf(): Int32Array {
+  const { paddedH, top } = padding({ height: FRAME_HEIGHT });
+  const w4 = FRAME_WIDTH / 4;
+  const out = new Int32Array((paddedH / 4) * w4 * 16).fill(-1);
+  for (let y = 0; y < FRAME_HEIGHT; y++) {
+    const py = y + top;
+    for (let x = 0; x < FRAME_WIDTH; x++) out[((py >> 2) * w4 + (x >> 2)) * 16 + (py & 3) * 4 + (x & 3)] = y * FRAME_WIDTH + x;
+  }
+  return out;
+}
+
+export const PIXEL_OF = packedPixelOf();
+export const NO_PRIOR = new Float32Array(81);
+export const REAL_CELLS = Int8Array.from(PIXEL_OF, (p) => (p < 0 ? -1 : 0));
+
+/**
+ * The predicted class frames of a batch of decoder logits (prior and keep bias included) after
+ * `lastFrames` (each sample's last context frame): on a Breakout screen decoded as above, else (other
+ * sizes, as in tests) the per-pixel argmax.
+ */
+export function decodeFrames(model: LatentActionModel, logits: tf.Tensor4D, lastFrames: readonly Uint8Array[]): Uint8Array[] {
+  const cfg = model.config;
+  if (cfg.height !== FRAME_HEIGHT || cfg.width !== FRAME_WIDTH || cfg.numClasses !== NUM_CLASSES) return model.argmaxFrames(logits);
+  const data = logits.dataSync();
+  const per = PIXEL_OF.length * NUM_CLASSES;
+  return Array.from({ length: logits.shape[0] }, (_, i) => decodeBreakoutFrame(data, i * per, PIXEL_OF, NO_PRIOR, REAL_CELLS, lastFrames[i]));
+}

@@ -1,0 +1,192 @@
+import { describe, expect, it } from 'vitest';
+import {
+  BALL_FIELD, BALL_MIN_PROB, decodeBreakoutFrame, DIGIT_PIXEL, DIGIT_PIXELS, fieldBall, NO_PRIOR, paddleWidth, PIXEL_OF, placeBall, placeDigits, placePaddle, REAL_CELLS,
+} from '../../pipeline/breakout-decode';
+import { FRAME_PIXELS, FRAME_WIDTH, GREY_CLASS, RED_CLASS } from '../../pipeline/frame-classes';
+
+const at = (x: number, y: number) => y * FRAME_WIDTH + x;
+const BG = 0, WALL = 1, BLUE = 7;
+
+/** The score's last digit cell (x 68-79, rows 5-14) drawn as a 3x5-block glyph like '###/..#/..#/..#/..#'. */
+function drawDigit(frame: Uint8Array, glyph: string, x0 = 68): void {
+  const rows = glyph.split('/');
+  for (let y = 0; y < 10; y++) for (let x = 0; x < 12; x++) frame[at(x0 + x, 5 + y)] = rows[y >> 1][x >> 2] === '#' ? GREY_CLASS : BG;
+}
+const SEVEN = '###/..#/..#/..#/..#', ONE = '.#./.#./.#./.#./.#.';
+/** A last frame with neither ball nor paddle. */
+const NOTHING = new Uint8Array(FRAME_PIXELS);
+
+
+function redPixels(frame: Uint8Array): number[] {
+  const out: number[] = [];
+  frame.forEach((c, p) => { if (c === RED_CLASS) out.push(p); });
+  return out;
+}
+
+function box(x: number, y: number): number[] {
+  const out: number[] = [];
+  for (let dy = 0; dy < 4; dy++) for (let dx = 0; dx < 2; dx++) out.push(at(x + dx, y + dy));
+  return out.sort((a, b) => a - b);
+}
+
+describe('placeBall', () => {
+  it('draws one 2x4 ball on the box of highest red probability and clears red fragments elsewhere in the field', () => {
+    const frame = new Uint8Array(FRAME_PIXELS);
+    const redProb = new Float32Array(FRAME_PIXELS);
+    const alt = new Uint8Array(FRAME_PIXELS);
+    // Two candidate places, 0.4 and 0.3 per pixel: the first wins; a stray red fragment elsewhere
+    // (on a blue brick) goes back to blue; the paddle (rows 189-192) and the red brick row stay.
+    for (const p of box(40, 120)) redProb[p] = 0.4;
+    for (const p of box(60, 100)) redProb[p] = 0.3;
+    frame[at(90, 88)] = RED_CLASS; alt[at(90, 88)] = BLUE;
+    for (let x = 70; x < 86; x++) frame[at(x, 190)] = RED_CLASS;
+    for (let x = 8; x < 152; x++) frame[at(x, 58)] = RED_CLASS;
+    const before = frame.slice();
+    expect(placeBall(frame, redProb, alt)).toEqual({ x: 40, y: 120 });
+    expect(frame[at(90, 88)]).toBe(BLUE);
+    const fieldRed = redPixels(frame).filter((p) => BALL_FIELD[p]);
+    expect(fieldRed).toEqual(box(40, 120));
+    for (let x = 70; x < 86; x++) expect(frame[at(x, 190)]).toBe(before[at(x, 190)]);
+    for (let x = 8; x < 152; x++) expect(frame[at(x, 58)]).toBe(RED_CLASS);
+  });
+
+  it('draws nothing, and changes nothing, when no box reaches the minimum probability', () => {
+    const frame = new Uint8Array(FRAME_PIXELS).fill(BG);
+    frame[at(20, 20)] = WALL;
+    const redProb = new Float32Array(FRAME_PIXELS);
+    for (const p of box(50, 150)) redProb[p] = BALL_MIN_PROB / 2;
+    const before = frame.slice();
+    expect(placeBall(frame, redProb, new Uint8Array(FRAME_PIXELS))).toBeNull();
+    expect(frame).toEqual(before);
+  });
+});
+
+describe('placeBall after a frame with a ball', () => {
+  const weakNear = () => {
+    const redProb = new Float32Array(FRAME_PIXELS);
+    for (const p of box(44, 110)) redProb[p] = BALL_MIN_PROB / 3; // within reach of (40, 100), below the minimum
+    for (const p of box(120, 70)) redProb[p] = 0.9; // far out of reach
+    return redProb;
+  };
+
+  it('keeps a ball well above the paddle: the best box within reach of the last, however unsure', () => {
+    const frame = new Uint8Array(FRAME_PIXELS);
+    expect(placeBall(frame, weakNear(), new Uint8Array(FRAME_PIXELS), BALL_MIN_PROB, { x: 40, y: 100 })).toEqual({ x: 44, y: 110 });
+    expect(fieldBall(frame)).toEqual({ x: 44, y: 110 });
+  });
+
+  it('lets a ball near the bottom go, as the game does (the field-wide rule applies)', () => {
+    expect(placeBall(new Uint8Array(FRAME_PIXELS), weakNear(), new Uint8Array(FRAME_PIXELS), BALL_MIN_PROB, { x: 40, y: 180 })).toEqual({ x: 120, y: 70 });
+    const none = new Float32Array(FRAME_PIXELS);
+    for (const p of box(44, 176)) none[p] = BALL_MIN_PROB / 3;
+    expect(placeBall(new Uint8Array(FRAME_PIXELS), none, new Uint8Array(FRAME_PIXELS), BALL_MIN_PROB, { x: 40, y: 180 })).toBeNull();
+  });
+
+  it('fieldBall finds the top-left red pixel of the field, not the paddle or the red bricks', () => {
+    const frame = new Uint8Array(FRAME_PIXELS);
+    for (let x = 70; x < 86; x++) frame[at(x, 190)] = RED_CLASS;
+    for (let x = 8; x < 152; x++) frame[at(x, 58)] = RED_CLASS;
+    expect(fieldBall(frame)).toBeNull();
+    for (const p of box(33, 77)) frame[p] = RED_CLASS;
+    expect(fieldBall(frame)).toEqual({ x: 33, y: 77 });
+  });
+});
+
+describe('the paddle', () => {
+  const paddle = (x0: number, w: number) => {
+    const f = new Uint8Array(FRAME_PIXELS);
+    for (let y = 189; y <= 192; y++) for (let x = x0; x < Math.min(x0 + w, 152); x++) f[at(x, y)] = RED_CLASS;
+    return f;
+  };
+
+  it('paddleWidth: 16, 8 once shrunk, 16 when it touches the right wall (it may be under it), null when absent', () => {
+    expect(paddleWidth(paddle(40, 16))).toBe(16);
+    expect(paddleWidth(paddle(40, 8))).toBe(8);
+    expect(paddleWidth(paddle(144, 16))).toBe(16);
+    expect(paddleWidth(new Uint8Array(FRAME_PIXELS))).toBeNull();
+  });
+
+  it('placePaddle draws it whole where its columns are likeliest red, and clears other red in the lane', () => {
+    // An eroded paddle: columns 140-151 surely red, 136-139 (its left end) only 60% likely; a stray
+    // red pixel at x 60.
+    const redProb = new Float32Array(FRAME_PIXELS);
+    for (let y = 189; y <= 192; y++) {
+      for (let x = 136; x < 152; x++) redProb[at(x, y)] = x < 140 ? 0.6 : 0.99;
+    }
+    const frame = paddle(140, 12);
+    frame[at(60, 190)] = RED_CLASS;
+    expect(placePaddle(frame, redProb, new Uint8Array(FRAME_PIXELS), 16)).toBe(136);
+    expect(frame).toEqual(paddle(136, 16));
+  });
+});
+
+describe('placeDigits', () => {
+  it('draws each digit cell as its most likely glyph, never a mix of two', () => {
+    // Per pixel, 7 is a little more likely than 1 where they differ, except on 1's middle column,
+    // where 1 is: the per-pixel argmax is a fragment of both; the glyph drawn is a whole 7.
+    const want7 = new Uint8Array(FRAME_PIXELS), want1 = new Uint8Array(FRAME_PIXELS);
+    drawDigit(want7, SEVEN); drawDigit(want1, ONE);
+    const logBg = new Float32Array(DIGIT_PIXELS).fill(Math.log(0.99)), logGrey = new Float32Array(DIGIT_PIXELS).fill(Math.log(0.01));
+    for (let p = 0; p < FRAME_PIXELS; p++) {
+      const i = DIGIT_PIXEL[p];
+      if (i < 0 || want7[p] === want1[p]) { if (i >= 0 && want7[p] === GREY_CLASS) { logGrey[i] = Math.log(0.99); logBg[i] = Math.log(0.01); } continue; }
+      const pGrey = want7[p] === GREY_CLASS ? 0.6 : 0.45;
+      logGrey[i] = Math.log(pGrey); logBg[i] = Math.log(1 - pGrey);
+    }
+    const frame = new Uint8Array(FRAME_PIXELS);
+    const glyphs = placeDigits(frame, logBg, logGrey);
+    expect(glyphs).toEqual([10, 10, 7, 10, 10]);
+    expect(frame).toEqual(want7);
+  });
+});
+
+describe('decodeBreakoutFrame', () => {
+  /** Packed logits (9 classes per sub-pixel) from per-pixel class scores. */
+  function packedLogits(score: (pixel: number, c: number) => number): Float32Array {
+    const out = new Float32Array(PIXEL_OF.length * 9);
+    PIXEL_OF.forEach((p, i) => { if (p >= 0) for (let c = 0; c < 9; c++) out[i * 9 + c] = score(p, c); });
+    return out;
+  }
+
+  it('is the per-pixel argmax where no ball is in question', () => {
+    // Any class but red (the ball) anywhere but the digit cells, which hold a whole 7.
+    const truth = new Uint8Array(FRAME_PIXELS).map((_, p) => (DIGIT_PIXEL[p] >= 0 || (p * 7919) % 9 === RED_CLASS ? BG : (p * 7919) % 9));
+    drawDigit(truth, SEVEN);
+    const logits = packedLogits((p, c) => (c === truth[p] ? 10 : 0));
+    expect(decodeBreakoutFrame(logits, 0, PIXEL_OF, NO_PRIOR, REAL_CELLS, NOTHING)).toEqual(truth);
+  });
+
+  it('draws a half-drawn digit as a whole glyph', () => {
+    // The last frame shows 1; the logits lean towards 7 on 70% of the pixels where 7 and 1 differ
+    // and towards 1 on the rest, so a per-pixel argmax would draw a fragment of both: a whole 7 it is.
+    const last = new Uint8Array(FRAME_PIXELS), seven = new Uint8Array(FRAME_PIXELS);
+    drawDigit(last, ONE); drawDigit(seven, SEVEN);
+    let k = 0;
+    const lean = new Uint8Array(FRAME_PIXELS).map((_, p) => (seven[p] !== last[p] && k++ % 10 < 7 ? seven[p] : last[p]));
+    const frame = decodeBreakoutFrame(packedLogits((p, c) => (c === lean[p] ? 3 : 0)), 0, PIXEL_OF, NO_PRIOR, REAL_CELLS, NOTHING);
+    const cell = (f: Uint8Array) => Array.from(f).filter((_, p) => DIGIT_PIXEL[p] >= 0);
+    expect(cell(lean)).not.toEqual(cell(seven));
+    expect(cell(frame)).toEqual(cell(seven));
+  });
+
+  it('draws a ball whose place is uncertain once, where argmax alone would draw none', () => {
+    // Two places each 40% likely to hold the ball (background 60%): argmax draws neither.
+    const a = new Set(box(30, 140)), b = new Set(box(34, 148));
+    const redLogit = (p: number) => (a.has(p) ? Math.log(0.41 / 0.59) : b.has(p) ? Math.log(0.4 / 0.6) : -20);
+    const logits = packedLogits((p, c) => (c === BG ? 0 : c === RED_CLASS ? redLogit(p) : -20));
+    const frame = decodeBreakoutFrame(logits, 0, PIXEL_OF, NO_PRIOR, REAL_CELLS, NOTHING);
+    expect(redPixels(frame)).toEqual(box(30, 140));
+  });
+
+  it('adds the class prior of each sub-pixel\'s last class before deciding', () => {
+    // Logits favour background by 10 everywhere; a prior of +11 for keeping blue keeps the blue pixels.
+    const prior = new Float32Array(81);
+    prior[BLUE * 9 + BLUE] = 11;
+    // (Outside the digit cells, which only ever hold grey glyphs.)
+    const blue = (p: number) => p % 3 === 0 && DIGIT_PIXEL[p] < 0;
+    const lastCells = Int8Array.from(PIXEL_OF, (p) => (p < 0 ? -1 : blue(p) ? BLUE : BG));
+    const logits = packedLogits((_, c) => (c === BG ? 10 : 0));
+    const expected = new Uint8Array(FRAME_PIXELS).map((_, p) => (blue(p) ? BLUE : BG));
+    expect(decodeBreakoutFrame(logits, 0, PIXEL_OF, prior, lastCells, NOTHING)).toEqual(expected);
+  });
+});
