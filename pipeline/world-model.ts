@@ -73,7 +73,7 @@ export class WorldModel {
     });
   }
 
-  /** Most likely next frame (class frame) for each context and code, with one whole ball and whole digits (pipeline/breakout-decode.ts). */
+  /** The next frame (class frame) for each context and code, decoded as a Breakout frame (pipeline/breakout-decode.ts). */
   predict(contexts: Uint8Array[][], codes: ArrayLike<number>): Uint8Array[] {
     const logits = this.logits(contexts, codes);
     try {
