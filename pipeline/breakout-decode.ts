@@ -257,7 +257,7 @@ export function decodeBreakoutFrame(
 }
 
 /** Frame pixel of each packed sub-pixel of a Breakout screen, -1 on padding rows (models/latent-action's layout). */
-export function packedPixelOf(): Int32Array {
+export const PIXEL_OF: Int32Array = (() => {
   const { paddedH, top } = padding({ height: FRAME_HEIGHT });
   const w4 = FRAME_WIDTH / 4;
   const out = new Int32Array((paddedH / 4) * w4 * 16).fill(-1);
@@ -266,9 +266,8 @@ export function packedPixelOf(): Int32Array {
     for (let x = 0; x < FRAME_WIDTH; x++) out[((py >> 2) * w4 + (x >> 2)) * 16 + (py & 3) * 4 + (x & 3)] = y * FRAME_WIDTH + x;
   }
   return out;
-}
+})();
 
-export const PIXEL_OF = packedPixelOf();
 export const NO_PRIOR = new Float32Array(81);
 export const REAL_CELLS = Int8Array.from(PIXEL_OF, (p) => (p < 0 ? -1 : 0));
 

@@ -16,7 +16,7 @@
 // Browser-safe (TensorFlow.js only).
 import * as tf from '@tensorflow/tfjs';
 import { depthToSpace, type LatentActionModel, padding } from '../models/latent-action';
-import { decodeBreakoutFrame } from '../pipeline/breakout-decode';
+import { decodeBreakoutFrame, PIXEL_OF } from '../pipeline/breakout-decode';
 import { FRAME_HEIGHT, FRAME_WIDTH } from '../pipeline/frame-classes';
 
 const EXPECTED = ['dec/stem_last/kernel', 'dec/down/kernel', 'dec/up/kernel', 'dec/refine/kernel', 'dec/head/kernel', 'dec/prior'];
@@ -62,7 +62,6 @@ export class FastDecoder {
   /** The last frame's class per sub-pixel in packed order (-1 on padding rows), for the prior. */
   private readonly lastCells: Int8Array;
   /** The frame pixel of each packed sub-pixel (unpackClasses' layout; padding rows map nowhere). */
-  private readonly pixelOf: Int32Array;
   /** Per frame pixel: its stem cell's offset (cell * S) and its sub-pixel's row offset (sub * C). */
   private readonly cellOf: Int32Array;
   private readonly subOf: Int32Array;
@@ -124,14 +123,12 @@ export class FastDecoder {
     this.touchedMark = new Uint8Array(this.cells);
     this.touched = new Int32Array(this.cells);
     this.lastCells = new Int8Array(this.cellsPerFrame);
-    this.pixelOf = new Int32Array(this.cellsPerFrame).fill(-1);
     this.cellOf = new Int32Array(cfg.height * cfg.width);
     this.subOf = new Int32Array(cfg.height * cfg.width);
     for (let y = 0; y < cfg.height; y++) {
       const py = y + top;
       for (let x = 0; x < cfg.width; x++) {
         const cellIndex = (py >> 2) * w4 + (x >> 2), sub = (py & 3) * 4 + (x & 3), i = y * cfg.width + x;
-        this.pixelOf[cellIndex * 16 + sub] = i;
         this.cellOf[i] = cellIndex * S;
         this.subOf[i] = sub * C;
       }
@@ -263,7 +260,7 @@ export class FastDecoder {
     const heap = tf.backend() as { typedArrayFromHeap?: (t: tf.TensorInfo) => ArrayLike<number> };
     try {
       const logits = heap.typedArrayFromHeap ? heap.typedArrayFromHeap(delta) : delta.dataSync();
-      return decodeBreakoutFrame(logits, 0, this.pixelOf, this.prior, this.lastCells, this.frames[this.frames.length - 1]);
+      return decodeBreakoutFrame(logits, 0, PIXEL_OF, this.prior, this.lastCells, this.frames[this.frames.length - 1]);
     } finally {
       delta.dispose();
     }
@@ -325,8 +322,8 @@ export class FastDecoder {
 
   /** lastCells from a whole frame (at reset; push updates it where frames change). */
   private setLastCells(classes: Uint8Array): void {
-    const { pixelOf, lastCells } = this;
-    for (let i = 0; i < pixelOf.length; i++) lastCells[i] = pixelOf[i] >= 0 ? classes[pixelOf[i]] : -1;
+    const { lastCells } = this;
+    for (let i = 0; i < PIXEL_OF.length; i++) lastCells[i] = PIXEL_OF[i] >= 0 ? classes[PIXEL_OF[i]] : -1;
   }
 
   dispose(): void {
