@@ -69,18 +69,22 @@ export interface ActionMapConfig {
 export const DEFAULT_ACTION_MAP_CONFIG: ActionMapConfig = { numActions: 4, codebookSize: 8, frameFeatures: true, history: 4, hidden: [64, 64] };
 
 // Breakout's screen in colour-class frames (pipeline/frame-classes.ts, 210x160, one byte per pixel):
-// the ball and the paddle are red, class 2 of BREAKOUT_PALETTE (a test checks it against the palette).
-// Rows and walls as in pipeline/world-model-metrics.ts.
+// the ball and the paddle are red, class 2 of BREAKOUT_PALETTE (a test checks it against the palette),
+// as is the top row of bricks; the other brick rows are classes 3-7.
 const WIDTH = 160;
 const HEIGHT = 210;
 const RED_CLASS = 2;
 const PADDLE_ROWS = [189, 192] as const;
-const BALL_ROWS = [93, 188] as const;
+/** The ball's rows: from under the top wall to the paddle, through the bricks. */
+const BALL_ROWS = [32, 188] as const;
+/** The bricks' rows, and those of the red top row, where a red pixel is a brick, not the ball. */
+const BRICK_ROWS = [57, 92] as const;
+const RED_BRICK_ROWS = [57, 62] as const;
 const WALL_LEFT_END = 8;
 const WALL_RIGHT_START = 152;
 
 /** Number of values frameFeatures() returns. */
-export const FRAME_FEATURES = 12;
+export const FRAME_FEATURES = 15;
 
 interface Objects {
   paddle: { x: number; left: number; right: number } | null;
@@ -99,20 +103,54 @@ function findObjects(f: Uint8Array): Objects {
   const paddle = n === 0 ? null : { x: sum / n, left, right };
   let sx = 0, sy = 0, m = 0;
   for (let y = BALL_ROWS[0]; y <= BALL_ROWS[1]; y++) {
+    if (y >= RED_BRICK_ROWS[0] && y <= RED_BRICK_ROWS[1]) continue;
     const row = y * WIDTH;
     for (let x = WALL_LEFT_END; x < WALL_RIGHT_START; x++) if (f[row + x] === RED_CLASS) { sx += x; sy += y; m++; }
   }
   return { paddle, ball: m === 0 ? null : { x: sx / m, y: sy / m } };
 }
 
+const isBrick = (f: Uint8Array, y: number, x: number): boolean => {
+  if (y < BRICK_ROWS[0] || y > BRICK_ROWS[1] || x < WALL_LEFT_END || x >= WALL_RIGHT_START) return false;
+  const c = f[y * WIDTH + x];
+  return y <= RED_BRICK_ROWS[1] ? c === RED_CLASS : c > RED_CLASS;
+};
+
+/**
+ * The largest share of brick pixels in a ball-sized box (with a pixel's margin) at four points of the
+ * ball's path over the next step, if it keeps its velocity: whether it is about to break a brick.
+ */
+function brickAhead(f: Uint8Array, x: number, y: number, dx: number, dy: number): number {
+  let most = 0;
+  for (const t of [0.25, 0.5, 0.75, 1]) {
+    const cx = Math.round(x + t * dx), cy = Math.round(y + t * dy);
+    let bricks = 0;
+    for (let yy = cy - 3; yy <= cy + 3; yy++) for (let xx = cx - 2; xx <= cx + 2; xx++) if (isBrick(f, yy, xx)) bricks++;
+    most = Math.max(most, bricks / 35);
+  }
+  return most;
+}
+
+/** How much brick went between two frames: the share of one brick's 48 pixels, capped at 1. */
+function brickGone(before: Uint8Array, now: Uint8Array): number {
+  let gone = 0;
+  for (let y = BRICK_ROWS[0]; y <= BRICK_ROWS[1]; y++) for (let x = WALL_LEFT_END; x < WALL_RIGHT_START; x++) if (isBrick(before, y, x) && !isBrick(now, y, x)) gone++;
+  return Math.min(1, gone / 48);
+}
+
 /**
  * A few numbers about the current screen (the last context frame) and its motion (against the one
  * before), each scaled to about [-1, 1]: paddle present, x, room to the left and right walls (capped
- * at 16 px), width, dx; ball present, x, y, dx, dy; whether the paddle moved at all.
+ * at 16 px), width, dx; ball present, x, y, dx, dy; whether the paddle moved at all; whether the ball
+ * is about to hit a brick (the code also tells when a brick breaks); whether the ball is hidden (gone
+ * since the frame before, into the bricks, where the screen does not always show it: x and y are
+ * then where it was last seen); whether a brick broke since the frame before (its point may show a step
+ * later).
  */
 export function frameFeatures(context: readonly Uint8Array[], out: Float32Array = new Float32Array(FRAME_FEATURES)): Float32Array {
   if (context.length === 0) throw new Error('action map: frame features need at least one context frame');
-  const now = findObjects(context[context.length - 1]);
+  const last = context[context.length - 1];
+  const now = findObjects(last);
   const before = context.length > 1 ? findObjects(context[context.length - 2]) : now;
   const p = now.paddle, b = now.ball, pb = before.paddle, bb = before.ball;
   const span = WALL_RIGHT_START - WALL_LEFT_END;
@@ -135,8 +173,14 @@ export function frameFeatures(context: readonly Uint8Array[], out: Float32Array 
     if (bb) {
       out[9] = Math.max(-1, Math.min(1, (b.x - bb.x) / 16));
       out[10] = Math.max(-1, Math.min(1, (b.y - bb.y) / 16));
+      out[12] = brickAhead(last, b.x, b.y, b.x - bb.x, b.y - bb.y);
     }
+  } else if (bb) {
+    out[7] = (bb.x - WALL_LEFT_END) / span;
+    out[8] = (bb.y - BALL_ROWS[0]) / (BALL_ROWS[1] - BALL_ROWS[0]);
+    out[13] = 1;
   }
+  if (context.length > 1) out[14] = brickGone(context[context.length - 2], last);
   return out;
 }
 
@@ -243,7 +287,7 @@ export class ActionMap implements ActionToCode {
     const out = model.outputs[0].shape[1];
     const inp = model.inputs[0].shape[1];
     if (out !== config.codebookSize) throw new Error(`action map: the network has ${out} outputs, the config says ${config.codebookSize} codes`);
-    if (inp !== inputSize(config)) throw new Error(`action map: the network takes ${inp} inputs, the config implies ${inputSize(config)}`);
+    if (inp !== inputSize(config)) throw new Error(`action map: the network takes ${inp} inputs, the config implies ${inputSize(config)} (made by another version? collect the pairs and train it again)`);
     this.input = new Float32Array(inputSize(config));
     this.plainDense = model.layers.every((l, i) => {
       const { activation } = l.getConfig() as { activation?: string };

@@ -46,6 +46,8 @@ const PADDLE_Y: readonly [number, number] = [189, 192];
 const PADDLE_X: readonly [number, number] = [8, 151];
 const PADDLE_W = 16;
 const SHRUNK_PADDLE_W = 8;
+/** How far the paddle's left edge moves in one step at most (recorded games: 27 px). */
+const PADDLE_REACH = 32;
 
 /** 1 on the pixels of the paddle's lane. */
 const PADDLE_LANE: Uint8Array = (() => {
@@ -101,21 +103,24 @@ export function placeBall(
   return { x: bx, y: by };
 }
 
-/** The paddle's width in a class frame (16, or 8 once shrunk; 16 when it touches the right wall, under which it may hide), or null. */
-export function paddleWidth(frame: Uint8Array): number | null {
+export interface PaddlePlace { left: number; width: number }
+
+/** The paddle in a class frame: its left edge and width (16, or 8 once shrunk; 16 when it touches the right wall, under which it may hide), or null. */
+export function lastPaddle(frame: Uint8Array): PaddlePlace | null {
   const row = PADDLE_Y[0] * FRAME_WIDTH;
   let x0 = -1, x1 = -1;
   for (let x = PADDLE_X[0]; x <= PADDLE_X[1]; x++) if (frame[row + x] === RED_CLASS) { if (x0 < 0) x0 = x; x1 = x; }
   if (x0 < 0) return null;
-  return x1 === PADDLE_X[1] || x1 - x0 + 1 > SHRUNK_PADDLE_W ? PADDLE_W : SHRUNK_PADDLE_W;
+  return { left: x0, width: x1 === PADDLE_X[1] || x1 - x0 + 1 > SHRUNK_PADDLE_W ? PADDLE_W : SHRUNK_PADDLE_W };
 }
 
 /**
- * Draw the paddle once, `width` wide, in place: on the columns whose summed red log-odds (`redProb` as
- * in placeBall, read on the paddle's lane) are highest; other red in the lane gets `altClass`.
- * Returns its left edge.
+ * Draw the paddle once, as wide as `last` (the last frame's), within a step's reach of it, in place: on
+ * the columns whose summed red log-odds (`redProb` as in placeBall, read on the paddle's lane) are
+ * highest; other red in the lane gets `altClass`. Returns its left edge.
  */
-export function placePaddle(frame: Uint8Array, redProb: Float32Array, altClass: Uint8Array, width: number): number {
+export function placePaddle(frame: Uint8Array, redProb: Float32Array, altClass: Uint8Array, last: PaddlePlace): number {
+  const width = last.width;
   const [x0, x1] = PADDLE_X;
   const gain = new Float64Array(x1 + 2); // prefix sums of the columns' red log-odds
   for (let x = x0; x <= x1; x++) {
@@ -128,7 +133,7 @@ export function placePaddle(frame: Uint8Array, redProb: Float32Array, altClass: 
   }
   let best = -Infinity, bx = x0;
   // Its left edge stops SHRUNK_PADDLE_W short of the right wall: at least that much always shows.
-  for (let x = x0; x <= x1 + 1 - SHRUNK_PADDLE_W; x++) {
+  for (let x = Math.max(x0, last.left - PADDLE_REACH); x <= Math.min(x1 + 1 - SHRUNK_PADDLE_W, last.left + PADDLE_REACH); x++) {
     const g = gain[Math.min(x + width, x1 + 1)] - gain[x];
     if (g > best) { best = g; bx = x; }
   }
@@ -154,6 +159,8 @@ const DIGIT_Y = 5;
 const DIGIT_W = 12;
 const DIGIT_H = 10;
 const CELL_PIXELS = DIGIT_W * DIGIT_H;
+/** The score band: the top rows, which hold the digit cells and nothing else. */
+export const SCORE_ROWS = DIGIT_Y + DIGIT_H;
 
 /** GLYPH_ON[g * CELL_PIXELS + k]: 1 where glyph g draws pixel k of a cell (row-major). */
 const GLYPH_ON: Uint8Array = (() => {
@@ -250,8 +257,8 @@ export function decodeBreakoutFrame(
     altClass[p] = alt;
   }
   placeBall(frame, redProb, altClass, BALL_MIN_PROB, fieldBall(lastFrame));
-  const width = paddleWidth(lastFrame);
-  if (width !== null) placePaddle(frame, redProb, altClass, width);
+  const paddle = lastPaddle(lastFrame);
+  if (paddle !== null) placePaddle(frame, redProb, altClass, paddle);
   placeDigits(frame, logBg, logGrey);
   return frame;
 }

@@ -4,7 +4,9 @@
 // pixels now "change") teaches the decoder to clean up:
 //  - corruptContext paints the kind of mistakes it makes (stray red blobs near the ball or paddle, a
 //    piece of either missing) into a context frame;
-//  - withOwnPredictions replaces the last context frames by the model's own rollout into them.
+//  - withOwnPredictions replaces the last context frames by the model's own rollout into them. The
+//    score band stays real: a digit the rollout changed by mistake, "repaired" by the real target,
+//    taught the decoder to undo the digit changes it sees in the last frame, real ones included.
 import { RED_CLASS as RED } from './frame-classes';
 import type { FrameWindow } from './latent-batch';
 import type { LatentDataset, Window } from './latent-dataset';
@@ -67,10 +69,12 @@ function redPixels(frame: Uint8Array, from: number): number[] {
  * The windows with their last `steps` context frames replaced by the model's own rollout: from the
  * real context `steps` windows back, each step predicts the next frame with the code the encoder
  * gives the real transition (as in play, where the action map stands in for the encoder) and slides
- * it into the context. `windows[i]` is the window `picks[i]`; a window with fewer previous steps in
- * its episode rolls as many as it has (none: it stays as it is).
+ * it into the context, its top `realRows` rows (the score band) taken from the real frame.
+ * `windows[i]` is the window `picks[i]`; a window with fewer previous steps in its episode rolls as
+ * many as it has (none: it stays as it is).
  */
-export function withOwnPredictions(ds: LatentDataset, wm: WorldModel, picks: Window[], windows: FrameWindow[], steps = 1): FrameWindow[] {
+export function withOwnPredictions(ds: LatentDataset, wm: WorldModel, picks: Window[], windows: FrameWindow[], steps = 1, realRows = 0): FrameWindow[] {
+  const realPixels = realRows * wm.config.width;
   // The windows before each pick, nearest first: chains[i][s - 1] is s steps back.
   const chains = picks.map((w) => {
     const chain: Window[] = [];
@@ -86,6 +90,7 @@ export function withOwnPredictions(ds: LatentDataset, wm: WorldModel, picks: Win
     idx.forEach((i, j) => { contexts[i] ??= real[j].context; });
     const codes = wm.inferCodes(real.map((r) => r.context), real.map((r) => r.target));
     const preds = wm.predict(idx.map((i) => contexts[i]!), codes);
+    preds.forEach((p, j) => p.set(real[j].target.subarray(0, realPixels)));
     idx.forEach((i, j) => { contexts[i] = [...contexts[i]!.slice(1), preds[j]]; });
   }
   return windows.map((w, i) => (contexts[i] ? { context: contexts[i]!, target: w.target } : w));

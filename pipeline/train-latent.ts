@@ -28,8 +28,8 @@ import { evalWorldModel, formatEvalTable, type EvalWorldModelResult } from './ev
 import { UserError } from './errors';
 import { BALL_ROWS, findBall } from './world-model-metrics';
 import { corruptContext, withOwnPredictions } from './context-noise';
-import { fastBallTree } from './window-sampler';
-import { decodeFrames } from './breakout-decode';
+import { weightedWindowTree } from './window-sampler';
+import { decodeFrames, SCORE_ROWS } from './breakout-decode';
 import type { SumTree } from './sum-tree';
 import { disposeBatch, type LatentReplicaOptions, type LatentShard, latentReplica, packBatchOf, toTensors, weightedCrossEntropy, windowWeight } from './latent-batch';
 
@@ -66,8 +66,15 @@ export interface TrainLatentConfig {
    * rest (1 = uniform): a late game's fast ball is rare in recordings (pipeline/window-sampler.ts).
    */
   fastBallWeight: number;
+  /** Windows where a digit (score or lives) changes are drawn this many times as often (pipeline/window-sampler.ts). */
+  scoreChangeWeight: number;
   /** Start from this world-model checkpoint's weights and codebook ('' = from scratch; no warm-up then). */
   init: string;
+  /**
+   * With `init`: train the decoder only; the encoder and codebook stay as loaded, so every code keeps
+   * its meaning and an action map made for the init checkpoint still holds.
+   */
+  freezeEncoder: boolean;
   /**
    * For this many steps the decoder gets the encoder's continuous output instead of a code, so the
    * encoder learns what the decoder needs before anything is quantized; then the codebook starts at
@@ -119,7 +126,9 @@ export const DEFAULT_TRAIN_LATENT_CONFIG: TrainLatentConfig = {
   selfConditioning: 0.3,
   selfFedSteps: 1,
   fastBallWeight: 1,
+  scoreChangeWeight: 1,
   init: '',
+  freezeEncoder: false,
   continuousWarmupSteps: 200,
   restartUntil: 0.6,
   commitment: 0.25,
@@ -239,7 +248,7 @@ export async function trainLatent(opts: TrainLatentOptions): Promise<TrainLatent
   const gridPick = [0, 1, 2, 3, 4, 5].map((i) => valPick[Math.floor((i * valPick.length) / 6)]).filter((w) => w !== undefined);
   const summary = ds.summary();
   log(`train-latent: episodes train ${summary.train.episodes} / val ${summary.val.episodes} / test ${summary.test.episodes}; windows train ${train.length}, val ${val.length}`);
-  const sampler = cfg.fastBallWeight !== 1 && isAtariScreen(mcfg) ? fastBallSampler(ds, train, cfg.fastBallWeight, log) : null;
+  const sampler = (cfg.fastBallWeight !== 1 || cfg.scoreChangeWeight !== 1) && isAtariScreen(mcfg) ? weightedSampler(ds, train, cfg, log) : null;
   if (!opts.dataset) await run.writeManifest(cfg.data.map((p, i) => ({ role: `recording-${i}`, path: p })), { dataset: describeDataset(ds, cfg.data) });
 
   const model = new LatentActionModel(mcfg, cfg.seed);
@@ -248,6 +257,8 @@ export async function trainLatent(opts: TrainLatentOptions): Promise<TrainLatent
   const setLr = (lr: number) => { (optimizer as unknown as { learningRate: number }).learningRate = lr; };
   const rng = new Prng(cfg.seed);
   const vars = [...model.params.values()];
+  if (cfg.freezeEncoder && !cfg.init) throw new UserError('--freeze-encoder needs --init (a trained encoder to keep)');
+  const frozen = new Set(cfg.freezeEncoder ? model.encoderVariables().map((v) => v.name) : []);
   let state: TrainState = { step: 0, prng: rng.getState(), ema: ema.state(), best: null, trainSeconds: 0 };
 
   const loadWeights = (dir: string, asInit = false): void => {
@@ -265,7 +276,7 @@ export async function trainLatent(opts: TrainLatentOptions): Promise<TrainLatent
     loadWeights(cfg.init, true);
     // The EMA's running sums must start at the loaded codes too, or its first update brings back random ones.
     ema.reinit(model.codebook, new Array(mcfg.codebookSize).fill(1));
-    log(`train-latent: weights and codebook from ${cfg.init}`);
+    log(`train-latent: weights and codebook from ${cfg.init}${cfg.freezeEncoder ? ' (encoder and codebook frozen: decoder only)' : ''}`);
   }
   const lastDir = join(run.dir, 'checkpoint-last');
   const bestDir = join(run.dir, 'checkpoint-best');
@@ -335,7 +346,7 @@ export async function trainLatent(opts: TrainLatentOptions): Promise<TrainLatent
       // predictions mean something.
       const selfFed = warm ? [] : picks.flatMap((_, i) => (rng.next() < cfg.selfConditioning ? [i] : []));
       const rollout = 1 + rng.int(cfg.selfFedSteps);
-      const fed = withOwnPredictions(ds, ownModel, selfFed.map((i) => picks[i]), selfFed.map((i) => windows[i]), rollout);
+      const fed = withOwnPredictions(ds, ownModel, selfFed.map((i) => picks[i]), selfFed.map((i) => windows[i]), rollout, isAtariScreen(mcfg) ? SCORE_ROWS : 0);
       selfFed.forEach((i, j) => { windows[i] = fed[j]; });
       windows = windows.map((w, i) => (!selfFed.includes(i) && rng.next() < cfg.contextNoise ? corruptContext(w, rng, geometry) : w));
       const batchWeight = windows.reduce((s, w) => s + windowWeight(w, cfg.dynamicWeight), 0);
@@ -347,7 +358,7 @@ export async function trainLatent(opts: TrainLatentOptions): Promise<TrainLatent
       const lr = learningRate(cfg, state.step);
       setLr(lr);
       const { grads, results } = await parallel.gradients(shards);
-      optimizer.applyGradients(Object.entries(grads).map(([name, tensor]) => ({ name, tensor })));
+      optimizer.applyGradients(Object.entries(grads).filter(([name]) => !frozen.has(name)).map(([name, tensor]) => ({ name, tensor })));
       Object.values(grads).forEach((g) => g.dispose());
       const zData = concatFloats(results.map((r) => r.aux.z));
       const codes = Int32Array.from(results.flatMap((r) => [...r.aux.codes]));
@@ -356,7 +367,7 @@ export async function trainLatent(opts: TrainLatentOptions): Promise<TrainLatent
       let restarted: number[] = [];
       if (warm) {
         if (state.step + 1 === cfg.continuousWarmupSteps) startCodebook();
-      } else {
+      } else if (!cfg.freezeEncoder) {
         ema.update(zData, codes);
         if (!cfg.init && (state.step + 1) % cfg.restartEvery === 0 && state.step < cfg.restartUntil * cfg.steps) restarted = ema.restartDead(zData, codes, () => rng.next());
       }
@@ -415,12 +426,12 @@ export async function trainLatent(opts: TrainLatentOptions): Promise<TrainLatent
   return { runDir: run.dir, step: state.step, best: state.best, stopped: stopping };
 }
 
-/** A sum tree over the training windows that draws fast-ball ones `weight` times as often. */
-function fastBallSampler(ds: LatentDataset, train: Window[], weight: number, log: (l: string) => void): SumTree {
+/** A sum tree over the training windows that draws the fast-ball and digit-change ones as often as their weights say. */
+function weightedSampler(ds: LatentDataset, train: Window[], cfg: TrainLatentConfig, log: (l: string) => void): SumTree {
   const t0 = Date.now();
-  const { tree, fast: n } = fastBallTree(ds, train, weight);
-  const drawn = (n * weight) / tree.total;
-  log(`train-latent: ${n} of ${train.length} training windows (${((100 * n) / train.length).toFixed(1)}%) have a fast ball; weighted ${weight}x they are ${(100 * drawn).toFixed(1)}% of draws (scan ${((Date.now() - t0) / 1000).toFixed(0)} s)`);
+  const { tree, fastBall, scoreChange } = weightedWindowTree(ds, train, { fastBall: cfg.fastBallWeight, scoreChange: cfg.scoreChangeWeight });
+  const share = (n: number) => `${((100 * n) / train.length).toFixed(1)}%`;
+  log(`train-latent: of ${train.length} training windows, ${fastBall} (${share(fastBall)}) have a fast ball (drawn ${cfg.fastBallWeight}x), ${scoreChange} (${share(scoreChange)}) a digit that changes (drawn ${cfg.scoreChangeWeight}x); scan ${((Date.now() - t0) / 1000).toFixed(0)} s`);
   return tree;
 }
 

@@ -1,8 +1,13 @@
-// Which training windows a batch draws. Uniform draws under-serve the late game: after enough hits the
-// ball moves 10+ px a step, which is a few percent of the recorded windows but half the steps of a good
-// player's game, and the world model learns to smear it. Weighting those windows (`fastBallWeight` in
-// pipeline/train-latent.ts) draws them that many times as often.
-import { FRAME_PIXELS } from './frame-classes';
+// Which training windows a batch draws. Uniform draws under-serve two rare events the world model
+// gets wrong:
+//  - the late game's fast ball: after enough hits the ball moves 10+ px a step, a few percent of the
+//    recorded windows but half the steps of a good player's game, and the model learns to smear it;
+//  - a digit that changes: a brick's points, or a life gone. About 3% of the windows, and a handful of
+//    pixels each, so the model long drew a point scored at a serve, where a life goes instead.
+// Weighting those windows (`fastBallWeight`, `scoreChangeWeight` in pipeline/train-latent.ts) draws
+// them that many times as often.
+import { SCORE_ROWS } from './breakout-decode';
+import { FRAME_PIXELS, FRAME_WIDTH } from './frame-classes';
 import type { LatentDataset, Window } from './latent-dataset';
 import { SumTree } from './sum-tree';
 import { findBallInClasses } from './world-model-metrics';
@@ -10,35 +15,52 @@ import { findBallInClasses } from './world-model-metrics';
 /** A ball that moves at least this many pixels (rows or columns) in one step is a fast one. */
 export const FAST_BALL_PX = 10;
 
-/**
- * For each window, whether the ball moves at least FAST_BALL_PX between the last context frame and the
- * target (1) or not, or is missing in either (0). Each episode's frames are read once.
- */
-export function fastBallWindows(ds: LatentDataset, windows: Window[]): Uint8Array {
-  const balls = new Map<number, ({ x: number; y: number } | null)[]>();
+export interface WindowEvents {
+  /** 1 where the ball moves at least FAST_BALL_PX between the last context frame and the target (0 too when it is missing in either). */
+  fastBall: Uint8Array;
+  /** 1 where the score band (score and lives digits) differs between the last context frame and the target. */
+  scoreChange: Uint8Array;
+}
+
+/** The events of each window (see WindowEvents). Each episode's frames are read once. */
+export function windowEvents(ds: LatentDataset, windows: Window[]): WindowEvents {
+  const perEpisode = new Map<number, { balls: ({ x: number; y: number } | null)[]; bands: string[] }>();
   const frame = new Uint8Array(FRAME_PIXELS);
-  const ballsOf = (e: number) => {
-    let b = balls.get(e);
-    if (!b) {
-      b = Array.from({ length: ds.episodes[e].frames }, (_, k) => findBallInClasses(ds.store.read(e, k, frame)));
-      balls.set(e, b);
+  const band = SCORE_ROWS * FRAME_WIDTH;
+  const of = (e: number) => {
+    let p = perEpisode.get(e);
+    if (!p) {
+      p = { balls: [], bands: [] };
+      for (let k = 0; k < ds.episodes[e].frames; k++) {
+        ds.store.read(e, k, frame);
+        p.balls.push(findBallInClasses(frame));
+        p.bands.push(Buffer.from(frame.subarray(0, band)).toString('latin1'));
+      }
+      perEpisode.set(e, p);
     }
-    return b;
+    return p;
   };
-  return Uint8Array.from(windows, (w) => {
-    const b = ballsOf(w.episode);
-    const from = b[w.target - 1], to = b[w.target];
-    return from && to && Math.max(Math.abs(to.x - from.x), Math.abs(to.y - from.y)) >= FAST_BALL_PX ? 1 : 0;
+  const fastBall = new Uint8Array(windows.length);
+  const scoreChange = new Uint8Array(windows.length);
+  windows.forEach((w, i) => {
+    const { balls, bands } = of(w.episode);
+    const from = balls[w.target - 1], to = balls[w.target];
+    fastBall[i] = from && to && Math.max(Math.abs(to.x - from.x), Math.abs(to.y - from.y)) >= FAST_BALL_PX ? 1 : 0;
+    scoreChange[i] = bands[w.target - 1] !== bands[w.target] ? 1 : 0;
   });
+  return { fastBall, scoreChange };
 }
 
 /**
- * A sum tree over `windows` (draw one with `tree.find(u * tree.total)`) in which the fast-ball windows weigh
- * `weight` and the rest 1; `fast` counts them.
+ * A sum tree over `windows` (draw one with `tree.find(u * tree.total)`) in which a window weighs
+ * `fastBall` if its ball is fast, times `scoreChange` if a digit changes, else 1; with the counts of each.
  */
-export function fastBallTree(ds: LatentDataset, windows: Window[], weight: number): { tree: SumTree; fast: number } {
-  const fast = fastBallWindows(ds, windows);
+export function weightedWindowTree(
+  ds: LatentDataset, windows: Window[], weights: { fastBall: number; scoreChange: number },
+): { tree: SumTree; fastBall: number; scoreChange: number } {
+  const ev = windowEvents(ds, windows);
   const tree = new SumTree(windows.length);
-  fast.forEach((f, i) => tree.set(i, f ? weight : 1));
-  return { tree, fast: fast.reduce((s, f) => s + f, 0) };
+  windows.forEach((_, i) => tree.set(i, (ev.fastBall[i] ? weights.fastBall : 1) * (ev.scoreChange[i] ? weights.scoreChange : 1)));
+  const count = (a: Uint8Array) => a.reduce((s, f) => s + f, 0);
+  return { tree, fastBall: count(ev.fastBall), scoreChange: count(ev.scoreChange) };
 }

@@ -26,7 +26,9 @@ interface Args {
   'self-conditioning': number;
   'self-fed-steps': number;
   'fast-ball-weight': number;
+  'score-change-weight': number;
   init?: string;
+  'freeze-encoder': boolean;
   'max-episodes': number;
   'eval-every': number;
   seed: number;
@@ -80,10 +82,12 @@ export const trainLatentCommand: CommandModule<object, Args> = {
       .option('blocks', { type: 'number', default: DEFAULT_LATENT_ACTION_CONFIG.bodyBlocks, describe: 'Decoder residual blocks at 1/8 resolution (each adds 16 px of reach)' })
       .option('coarse-blocks', { type: 'number', default: DEFAULT_LATENT_ACTION_CONFIG.coarseBlocks, describe: 'Decoder residual blocks at 1/16 resolution (0 = no such path); with --init, adds the path to a model without one' })
       .option('init', { type: 'string', describe: 'Start from this world-model checkpoint (its weights, codebook and model config; no warm-up), e.g. to train on for longer or on new data' })
+      .option('freeze-encoder', { type: 'boolean', default: D.freezeEncoder, describe: 'With --init: train the decoder only, so the codes (and an action map made for them) keep their meaning' })
       .option('context-noise', { type: 'number', default: D.contextNoise, describe: 'Share of training windows whose context frames get painted mistakes to repair (0 = off)' })
       .option('self-conditioning', { type: 'number', default: D.selfConditioning, describe: 'Share of training windows whose last context frames are the model\'s own rollout into them (0 = off)' })
       .option('self-fed-steps', { type: 'number', default: D.selfFedSteps, describe: 'Longest such rollout in steps (each batch draws 1..N)' })
       .option('fast-ball-weight', { type: 'number', default: D.fastBallWeight, describe: 'Draw training windows whose ball jumps 10+ px in the step this many times as often (1 = uniform; they are a few percent of recordings)' })
+      .option('score-change-weight', { type: 'number', default: D.scoreChangeWeight, describe: 'Draw training windows where a digit (score or lives) changes this many times as often (1 = uniform; about 3% of recordings)' })
       .option('dynamic-weight', { type: 'number', default: D.dynamicWeight, describe: 'Extra loss weight of pixels that change' })
       .option('keep-bias', { type: 'number', default: DEFAULT_LATENT_ACTION_CONFIG.keepBias, describe: "Logit bonus for keeping a pixel's class when predicting (undoes the over-prediction of change that --dynamic-weight causes; with --init, the checkpoint's unless given)" })
       .option('max-episodes', { type: 'number', default: D.maxEpisodes, describe: 'At most this many episodes per recording folder (0 = all)' })
@@ -110,6 +114,7 @@ export const trainLatentCommand: CommandModule<object, Args> = {
       ['--self-fed-steps', args['self-fed-steps'], Number.isInteger(args['self-fed-steps']) && args['self-fed-steps'] >= 1 && args['self-fed-steps'] <= 16],
       ['--time-limit', args['time-limit'], args['time-limit'] >= 0],
       ['--fast-ball-weight', args['fast-ball-weight'], args['fast-ball-weight'] > 0 && Number.isFinite(args['fast-ball-weight'])],
+      ['--score-change-weight', args['score-change-weight'], args['score-change-weight'] > 0 && Number.isFinite(args['score-change-weight'])],
     ] as const) {
       if (!ok) throw new UserError(`${flag} ${v} is out of range (see --help)`);
     }
@@ -125,7 +130,9 @@ export const trainLatentCommand: CommandModule<object, Args> = {
       selfConditioning: args['self-conditioning'],
       selfFedSteps: args['self-fed-steps'],
       fastBallWeight: args['fast-ball-weight'],
+      scoreChangeWeight: args['score-change-weight'],
       init: args.init ?? '',
+      freezeEncoder: args['freeze-encoder'],
       maxEpisodes: args['max-episodes'],
       evalEvery: args['eval-every'],
       gridEvery: args['eval-every'],

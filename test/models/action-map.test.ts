@@ -63,6 +63,24 @@ describe('action map', () => {
     expect(() => frameFeatures([new Uint8Array(10)])).toThrow(/210/);
   });
 
+  it('frame features see a ball about to hit a brick, a ball hidden among the bricks, and a broken brick', () => {
+    // The scene's bricks: a red row 57-62 and a blue row 87-92.
+    const rising = frameFeatures([scene(60, { x: 60, y: 108 }), scene(60, { x: 60, y: 100 })]);
+    expect(rising[10]).toBeCloseTo(-8 / 16, 5);
+    expect(rising[12]).toBeGreaterThan(0); // a step on at this speed, it is in the blue row
+    expect(rising[13]).toBe(0);
+    const falling = frameFeatures([scene(60, { x: 60, y: 96 }), scene(60, { x: 60, y: 104 })]);
+    expect(falling[12]).toBe(0);
+    const hidden = frameFeatures([scene(60, { x: 60, y: 96 }), scene(60)]);
+    expect(hidden[6]).toBe(0); // no ball on screen
+    expect(hidden[13]).toBe(1); // but there was one a frame ago: it is among the bricks
+    expect(hidden[8]).toBeCloseTo((97.5 - 32) / 156, 5);
+    const broken = scene(60);
+    for (let y = 87; y <= 92; y++) broken.fill(0, y * 160 + 40, y * 160 + 48);
+    expect(frameFeatures([scene(60), broken])[14]).toBe(1); // a whole brick (48 px) went
+    expect(frameFeatures([scene(60), scene(60)])[14]).toBe(0);
+  });
+
   it('learns a code that depends on the action and the screen to 100%', async () => {
     const cfg: ActionMapConfig = { numActions: 4, codebookSize: 6, frameFeatures: true, history: 0, hidden: [32, 32] };
     const xs = [8, 8, 8, 20, 60, 100, 136, 136, 136];

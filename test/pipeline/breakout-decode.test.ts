@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import {
-  BALL_FIELD, BALL_MIN_PROB, decodeBreakoutFrame, DIGIT_PIXEL, DIGIT_PIXELS, fieldBall, NO_PRIOR, paddleWidth, PIXEL_OF, placeBall, placeDigits, placePaddle, REAL_CELLS,
+  BALL_FIELD, BALL_MIN_PROB, decodeBreakoutFrame, DIGIT_PIXEL, DIGIT_PIXELS, fieldBall, lastPaddle, NO_PRIOR, PIXEL_OF, placeBall, placeDigits, placePaddle, REAL_CELLS,
 } from '../../pipeline/breakout-decode';
 import { FRAME_PIXELS, FRAME_WIDTH, GREY_CLASS, RED_CLASS } from '../../pipeline/frame-classes';
 
@@ -99,11 +99,11 @@ describe('the paddle', () => {
     return f;
   };
 
-  it('paddleWidth: 16, 8 once shrunk, 16 when it touches the right wall (it may be under it), null when absent', () => {
-    expect(paddleWidth(paddle(40, 16))).toBe(16);
-    expect(paddleWidth(paddle(40, 8))).toBe(8);
-    expect(paddleWidth(paddle(144, 16))).toBe(16);
-    expect(paddleWidth(new Uint8Array(FRAME_PIXELS))).toBeNull();
+  it('lastPaddle: left edge and width 16, 8 once shrunk, 16 when it touches the right wall (it may be under it), null when absent', () => {
+    expect(lastPaddle(paddle(40, 16))).toEqual({ left: 40, width: 16 });
+    expect(lastPaddle(paddle(40, 8))).toEqual({ left: 40, width: 8 });
+    expect(lastPaddle(paddle(144, 16))).toEqual({ left: 144, width: 16 });
+    expect(lastPaddle(new Uint8Array(FRAME_PIXELS))).toBeNull();
   });
 
   it('placePaddle draws it whole where its columns are likeliest red, and clears other red in the lane', () => {
@@ -115,8 +115,18 @@ describe('the paddle', () => {
     }
     const frame = paddle(140, 12);
     frame[at(60, 190)] = RED_CLASS;
-    expect(placePaddle(frame, redProb, new Uint8Array(FRAME_PIXELS), 16)).toBe(136);
+    expect(placePaddle(frame, redProb, new Uint8Array(FRAME_PIXELS), { left: 140, width: 16 })).toBe(136);
     expect(frame).toEqual(paddle(136, 16));
+  });
+
+  it('placePaddle keeps it within a step\'s reach (32 px) of the last frame\'s paddle', () => {
+    // The model erased the paddle at the left wall; the only likely red is the right wall's corner.
+    const redProb = new Float32Array(FRAME_PIXELS);
+    for (let y = 189; y <= 192; y++) for (let x = 140; x < 152; x++) redProb[at(x, y)] = 0.9;
+    for (let y = 189; y <= 192; y++) for (let x = 8; x < 24; x++) redProb[at(x, y)] = 0.3;
+    const frame = paddle(8, 16);
+    expect(placePaddle(frame, redProb, new Uint8Array(FRAME_PIXELS), { left: 8, width: 16 })).toBe(8);
+    expect(placePaddle(paddle(120, 16), redProb, new Uint8Array(FRAME_PIXELS), { left: 120, width: 16 })).toBe(140); // from 120 it can reach the corner (partly under the wall)
   });
 });
 

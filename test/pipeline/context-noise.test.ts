@@ -106,4 +106,23 @@ describe('withOwnPredictions', () => {
     expect(short.context).toEqual([frames[1], p2]);
     model.dispose();
   });
+
+  it('keeps the top realRows rows (the score band) of each predicted frame real', () => {
+    const rng = new Prng(3);
+    const frames = Array.from({ length: 6 }, () => Uint8Array.from({ length: 256 }, () => rng.int(9)));
+    const ds = new LatentDataset([{ id: 'e', source: 's', frames: 6, actions: new Array(5).fill(0), resets: [], split: 'train' }], new MemoryFrameStore([frames]), 2);
+    const model = new LatentActionModel({ ...DEFAULT_LATENT_ACTION_CONFIG, height: 16, width: 16, contextFrames: 2, codebookSize: 2, codeDim: 4, encoderChannels: [4, 4, 4], stemChannels: 4, bodyChannels: 4, bodyBlocks: 1, refineChannels: 4 }, 3);
+    const wm = new WorldModel(model);
+    const at = { episode: 0, target: 5 };
+    const [own] = withOwnPredictions(ds, wm, [at], [ds.frames(at)], 2);
+    const [banded] = withOwnPredictions(ds, wm, [at], [ds.frames(at)], 2, 3);
+    // Each predicted context frame: rows 0-2 from the real frame it stands for (3, then 4), the rest the model's.
+    [3, 4].forEach((real, j) => {
+      expect(banded.context[j].subarray(0, 48)).toEqual(frames[real].subarray(0, 48));
+      expect(own.context[j].subarray(0, 48)).not.toEqual(frames[real].subarray(0, 48));
+    });
+    // The second prediction saw the first's real band, so only the first frame's rest must match exactly.
+    expect(banded.context[0].subarray(48)).toEqual(own.context[0].subarray(48));
+    model.dispose();
+  });
 });

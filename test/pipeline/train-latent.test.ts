@@ -1,6 +1,7 @@
 // A tiny latent action model learns synthetic transitions where the action shows as the colour of a
 // lamp (red after RIGHT, blue after LEFT; grey in between) while a paddle moves: its codes must
 // separate the two actions and its decoder must draw the lamp's colour from the code alone.
+import * as tf from '@tensorflow/tfjs';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -111,6 +112,14 @@ describe('train-latent', () => {
     const [before, after] = await Promise.all([init, join(tuned.runDir, 'checkpoint-last')].map(async (d) => (await WorldModel.load(d)).model.codebook));
     const drift = Math.hypot(...after.map((v, i) => v - before[i])) / Math.hypot(...before);
     expect(drift).toBeLessThan(0.3); // the codes keep their places (and so their meanings)
+    // --freeze-encoder: the decoder trains, the encoder and codebook stay exactly as loaded.
+    const frozen = await trainLatent({ config: { ...config, init, steps: 20, freezeEncoder: true }, dataset: ds, root, name: 'frozen', log: () => {} });
+    const [a, b] = await Promise.all([init, join(frozen.runDir, 'checkpoint-last')].map((d) => WorldModel.load(d)));
+    expect(b.model.codebook).toEqual(a.model.codebook);
+    const same = (vs: [tf.Variable, tf.Variable][]) => vs.every(([x, y]) => tf.tidy(() => tf.all(tf.equal(x, y)).dataSync()[0] === 1));
+    const pairs = (f: (m: typeof a.model) => tf.Variable[]) => f(a.model).map((v, i) => [v, f(b.model)[i]] as [tf.Variable, tf.Variable]);
+    expect(same(pairs((m) => m.encoderVariables()))).toBe(true);
+    expect(same(pairs((m) => m.decoderVariables()))).toBe(false);
     const scratch = await trainLatent({ config: { ...config, steps: 20 }, dataset: ds, root, name: 'scratch', log: () => {} });
     expect((await judge(ds, join(scratch.runDir, 'checkpoint-last'))).lampAccuracy).toBeLessThan(0.9);
   });
