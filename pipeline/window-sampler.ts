@@ -24,17 +24,20 @@ export interface WindowEvents {
 
 /** The events of each window (see WindowEvents). Each episode's frames are read once. */
 export function windowEvents(ds: LatentDataset, windows: Window[]): WindowEvents {
-  const perEpisode = new Map<number, { balls: ({ x: number; y: number } | null)[]; bands: string[] }>();
+  // Per episode: each frame's ball, and whether its score band differs from the frame before's.
+  const perEpisode = new Map<number, { balls: ({ x: number; y: number } | null)[]; bandChanged: Uint8Array }>();
   const frame = new Uint8Array(FRAME_PIXELS);
-  const band = SCORE_ROWS * FRAME_WIDTH;
+  const before = new Uint8Array(SCORE_ROWS * FRAME_WIDTH);
   const of = (e: number) => {
     let p = perEpisode.get(e);
     if (!p) {
-      p = { balls: [], bands: [] };
-      for (let k = 0; k < ds.episodes[e].frames; k++) {
+      const n = ds.episodes[e].frames;
+      p = { balls: [], bandChanged: new Uint8Array(n) };
+      for (let k = 0; k < n; k++) {
         ds.store.read(e, k, frame);
         p.balls.push(findBallInClasses(frame));
-        p.bands.push(Buffer.from(frame.subarray(0, band)).toString('latin1'));
+        if (k > 0) p.bandChanged[k] = before.some((v, i) => v !== frame[i]) ? 1 : 0;
+        before.set(frame.subarray(0, before.length));
       }
       perEpisode.set(e, p);
     }
@@ -43,10 +46,10 @@ export function windowEvents(ds: LatentDataset, windows: Window[]): WindowEvents
   const fastBall = new Uint8Array(windows.length);
   const scoreChange = new Uint8Array(windows.length);
   windows.forEach((w, i) => {
-    const { balls, bands } = of(w.episode);
+    const { balls, bandChanged } = of(w.episode);
     const from = balls[w.target - 1], to = balls[w.target];
     fastBall[i] = from && to && Math.max(Math.abs(to.x - from.x), Math.abs(to.y - from.y)) >= FAST_BALL_PX ? 1 : 0;
-    scoreChange[i] = bands[w.target - 1] !== bands[w.target] ? 1 : 0;
+    scoreChange[i] = bandChanged[w.target];
   });
   return { fastBall, scoreChange };
 }

@@ -61,7 +61,6 @@ export class FastDecoder {
   private readonly cellsPerFrame: number;
   /** The last frame's class per sub-pixel in packed order (-1 on padding rows), for the prior. */
   private readonly lastCells: Int8Array;
-  /** The frame pixel of each packed sub-pixel (unpackClasses' layout; padding rows map nowhere). */
   /** Per frame pixel: its stem cell's offset (cell * S) and its sub-pixel's row offset (sub * C). */
   private readonly cellOf: Int32Array;
   private readonly subOf: Int32Array;

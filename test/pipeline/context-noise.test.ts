@@ -55,14 +55,21 @@ describe('corruptContext', () => {
 });
 
 describe('withOwnPredictions', () => {
+  /** A tiny untrained world model of 16x16 frames, K = 2. */
+  const tinyModel = () => new LatentActionModel({ ...DEFAULT_LATENT_ACTION_CONFIG, height: 16, width: 16, contextFrames: 2, codebookSize: 2, codeDim: 4, encoderChannels: [4, 4, 4], stemChannels: 4, bodyChannels: 4, bodyBlocks: 1, refineChannels: 4 }, 3);
+  /** One training episode of `n` random 16x16 class frames (resets at `resets`), K = 2. */
+  const randomEpisode = (seed: number, n: number, resets: number[] = []) => {
+    const rng = new Prng(seed);
+    const frames = Array.from({ length: n }, () => Uint8Array.from({ length: 256 }, () => rng.int(9)));
+    const ds = new LatentDataset([{ id: 'e', source: 's', frames: n, actions: new Array(n - 1).fill(0), resets, split: 'train' }], new MemoryFrameStore([frames]), 2);
+    return { frames, ds };
+  };
   beforeAll(async () => { await initBackend('wasm', { log: () => {} }); });
 
   it('replaces the last context frame by the model\'s prediction of it, where a previous step exists', () => {
-    // One 8-frame episode of 16x16 random class frames, a reset at frame 5; K = 2.
-    const rng = new Prng(1);
-    const frames = Array.from({ length: 8 }, () => Uint8Array.from({ length: 256 }, () => rng.int(9)));
-    const ds = new LatentDataset([{ id: 'e', source: 's', frames: 8, actions: new Array(7).fill(0), resets: [5], split: 'train' }], new MemoryFrameStore([frames]), 2);
-    const model = new LatentActionModel({ ...DEFAULT_LATENT_ACTION_CONFIG, height: 16, width: 16, contextFrames: 2, codebookSize: 2, codeDim: 4, encoderChannels: [4, 4, 4], stemChannels: 4, bodyChannels: 4, bodyBlocks: 1, refineChannels: 4 }, 3);
+    // A reset at frame 5.
+    const { ds } = randomEpisode(1, 8, [5]);
+    const model = tinyModel();
     const wm = new WorldModel(model);
     const picks = ds.windows('train');
     expect(picks.map((w) => w.target)).toEqual([2, 3, 4, 7]);
@@ -83,10 +90,8 @@ describe('withOwnPredictions', () => {
   });
 
   it('rolls several own steps into the context, as far back as the episode allows', () => {
-    const rng = new Prng(2);
-    const frames = Array.from({ length: 8 }, () => Uint8Array.from({ length: 256 }, () => rng.int(9)));
-    const ds = new LatentDataset([{ id: 'e', source: 's', frames: 8, actions: new Array(7).fill(0), resets: [], split: 'train' }], new MemoryFrameStore([frames]), 2);
-    const model = new LatentActionModel({ ...DEFAULT_LATENT_ACTION_CONFIG, height: 16, width: 16, contextFrames: 2, codebookSize: 2, codeDim: 4, encoderChannels: [4, 4, 4], stemChannels: 4, bodyChannels: 4, bodyBlocks: 1, refineChannels: 4 }, 3);
+    const { frames, ds } = randomEpisode(2, 8);
+    const model = tinyModel();
     const wm = new WorldModel(model);
     const at = (target: number) => ({ episode: 0, target });
     const code = (target: number) => {
@@ -108,10 +113,8 @@ describe('withOwnPredictions', () => {
   });
 
   it('keeps the top realRows rows (the score band) of each predicted frame real', () => {
-    const rng = new Prng(3);
-    const frames = Array.from({ length: 6 }, () => Uint8Array.from({ length: 256 }, () => rng.int(9)));
-    const ds = new LatentDataset([{ id: 'e', source: 's', frames: 6, actions: new Array(5).fill(0), resets: [], split: 'train' }], new MemoryFrameStore([frames]), 2);
-    const model = new LatentActionModel({ ...DEFAULT_LATENT_ACTION_CONFIG, height: 16, width: 16, contextFrames: 2, codebookSize: 2, codeDim: 4, encoderChannels: [4, 4, 4], stemChannels: 4, bodyChannels: 4, bodyBlocks: 1, refineChannels: 4 }, 3);
+    const { frames, ds } = randomEpisode(3, 6);
+    const model = tinyModel();
     const wm = new WorldModel(model);
     const at = { episode: 0, target: 5 };
     const [own] = withOwnPredictions(ds, wm, [at], [ds.frames(at)], 2);
