@@ -38,6 +38,12 @@ export interface LatentActionConfig {
   bodyBlocks: number;
   /** Residual blocks of the 1/16 path (0 = none): 3x3 at 16 px per cell, the reach a fast ball or paddle needs. */
   coarseBlocks: number;
+  /**
+   * A whole-screen summary (mean and max over the 1/8 cells, one dense layer) added to every 1/8 cell
+   * before the body. The score and lives digits sit 80+ px above the ball's field, beyond the convs'
+   * reach, yet which one changes depends on whether the ball was lost (a life) or hit a brick (a point).
+   */
+  globalPath: boolean;
   refineChannels: number;
   /** Initial logit bonus for keeping the last frame's class. */
   priorInit: number;
@@ -62,6 +68,7 @@ export const DEFAULT_LATENT_ACTION_CONFIG: LatentActionConfig = {
   bodyChannels: 48,
   bodyBlocks: 2,
   coarseBlocks: 2,
+  globalPath: true,
   refineChannels: 32,
   priorInit: 4,
   keepBias: 2.5,
@@ -189,6 +196,8 @@ function paramSpecs(cfg: LatentActionConfig): ParamSpec[] {
     // Starts at zero: a model that gains this path (train-latent --init) keeps its function.
     specs.push(...conv('dec/coarse_up', 1, cfg.bodyChannels, 4 * cfg.bodyChannels, 'zeros'));
   }
+  // Starts at zero too (see coarse_up).
+  if (cfg.globalPath) specs.push(...dense('dec/global', 2 * cfg.bodyChannels, cfg.bodyChannels, 'zeros'));
   specs.push(
     ...conv('dec/up', 1, cfg.bodyChannels, 4 * cfg.stemChannels),
     ...conv('dec/refine', 3, 2 * cfg.stemChannels, cfg.refineChannels),
@@ -335,7 +344,7 @@ export class LatentActionModel {
     if (older) stemPre = stemPre.add(this.convNoBias(older, 'dec/stem_old'));
     const stem = tf.relu(stemPre) as tf.Tensor4D; // 1/4 resolution
     let h = tf.relu(this.conv(stem, 'dec/down', 2, 'valid', false).add(codeBias('dec/code_down'))) as tf.Tensor4D; // 1/8
-    h = this.coarsePath(h, codeBias);
+    h = this.withGlobal(this.coarsePath(h, codeBias));
     for (let i = 0; i < cfg.bodyBlocks; i++) {
       const r = this.conv(h, `dec/body${i}`, 1, 'same', false).add(codeBias(`dec/code_body${i}`));
       h = tf.relu(h.add(r)) as tf.Tensor4D;
@@ -368,6 +377,14 @@ export class LatentActionModel {
     }
     const up = depthToSpace(this.conv(c, 'dec/coarse_up', 1, 'valid', false), 2);
     return h.add(up.shape[1] === rows && up.shape[2] === cols ? up : up.slice([0, 0, 0, 0], [-1, rows, cols, -1])) as tf.Tensor4D;
+  }
+
+  /** h [B,h,w,c] plus the global path's term (mean and max of h over its cells, through dec/global) at every cell; h when there is no such path. */
+  withGlobal(h: tf.Tensor4D): tf.Tensor4D {
+    if (!this.config.globalPath) return h;
+    const [b, , , c] = h.shape;
+    const pooled = tf.concat([tf.mean(h, [1, 2]), tf.max(h, [1, 2])], 1) as tf.Tensor2D;
+    return h.add(this.dense(pooled, 'dec/global').reshape([b, 1, 1, c])) as tf.Tensor4D;
   }
 
   /** Most likely class per pixel for a batch of packed logits: B frames of H*W class indices. */
@@ -427,7 +444,7 @@ export class LatentActionModel {
 
 /** A saved model config made whole: configs saved before the 1/16 path or the keep bias existed have neither (0). */
 export function savedLatentActionConfig(saved: Partial<LatentActionConfig>): LatentActionConfig {
-  return { ...DEFAULT_LATENT_ACTION_CONFIG, coarseBlocks: 0, keepBias: 0, ...saved };
+  return { ...DEFAULT_LATENT_ACTION_CONFIG, coarseBlocks: 0, globalPath: false, keepBias: 0, ...saved };
 }
 
 /** Rebuild a model from its saved config and named weights (see namedWeights; checkpoint tensor group "weights"). */

@@ -266,11 +266,11 @@ export async function trainLatent(opts: TrainLatentOptions): Promise<TrainLatent
     // --init from a model with a wider refine layer: start from its strongest channels.
     const wider = asInit && (loaded['dec/refine/kernel']?.shape[3] ?? 0) > mcfg.refineChannels;
     const named = wider ? narrowRefine(loaded, mcfg.refineChannels) : loaded;
-    // --init from a model without the 1/16 path: it is added at zero output (the same function to start).
+    // --init from a model without the 1/16 or the global path: it is added at zero output (the same function to start).
     const added = model.setWeights(named, { grow: asInit });
     new Set([...Object.values(loaded), ...Object.values(named)]).forEach((t) => t.dispose());
     if (wider) log(`train-latent: refine layer narrowed to its ${mcfg.refineChannels} strongest channels`);
-    if (added.length > 0) log(`train-latent: new 1/16 path (${added.length} tensors), starting at zero output`);
+    if (added.length > 0) log(`train-latent: new decoder tensors ${added.join(', ')}, starting at zero output`);
   };
   if (cfg.init && !opts.resume) {
     loadWeights(cfg.init, true);

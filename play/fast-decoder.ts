@@ -293,6 +293,7 @@ export class FastDecoder {
       const stem = this.stemTensor();
       let h = tf.fused.conv2d({ x: stem, filter: p('dec/down/kernel') as tf.Tensor4D, strides: 2, pad: 'valid', bias: cb.down, activation: 'relu' });
       if (cb.coarse.length > 0) h = this.coarsePath(h, cb.coarse);
+      h = this.model.withGlobal(h);
       for (let i = 0; i < cfg.bodyBlocks; i++) {
         const r = tf.fused.conv2d({ x: h, filter: p(`dec/body${i}/kernel`) as tf.Tensor4D, strides: 1, pad: 'same', bias: cb.body[i] });
         h = tf.relu(h.add(r)) as tf.Tensor4D;

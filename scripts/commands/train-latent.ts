@@ -20,6 +20,7 @@ interface Args {
   channels: number[];
   blocks: number;
   'coarse-blocks': number;
+  'global-path': boolean;
   'dynamic-weight': number;
   'keep-bias': number;
   'context-noise': number;
@@ -40,10 +41,11 @@ interface Args {
 const D = DEFAULT_TRAIN_LATENT_CONFIG;
 
 /**
- * The --init checkpoint's model config. Two changes keep what it learned: `channels` (S B R) may narrow
- * its refine layer, and `coarseBlocks` may add the 1/16 path to a model that has none.
+ * The --init checkpoint's model config. Three changes keep what it learned: `channels` (S B R) may narrow
+ * its refine layer, `coarseBlocks` may add the 1/16 path and `globalPath` the global path to a model
+ * that has none (each starts at zero output).
  */
-function initModelConfig(init: string, channels?: number[], coarseBlocks?: number): LatentActionConfig {
+function initModelConfig(init: string, channels?: number[], coarseBlocks?: number, globalPath?: boolean): LatentActionConfig {
   let cfg = savedLatentActionConfig(readCheckpointMeta(init).config as Partial<LatentActionConfig>);
   if (channels) {
     const [stem, body, refine] = channels;
@@ -55,6 +57,10 @@ function initModelConfig(init: string, channels?: number[], coarseBlocks?: numbe
   if (coarseBlocks !== undefined && coarseBlocks !== cfg.coarseBlocks) {
     if (cfg.coarseBlocks > 0) throw new UserError(`--coarse-blocks ${coarseBlocks} with --init: the checkpoint has a 1/16 path already (${cfg.coarseBlocks} blocks); only a model without one can gain one`);
     cfg = { ...cfg, coarseBlocks };
+  }
+  if (globalPath !== undefined && globalPath !== cfg.globalPath) {
+    if (!globalPath) throw new UserError('--no-global-path with --init: the checkpoint has a global path already; only a model without one can gain one');
+    cfg = { ...cfg, globalPath };
   }
   return cfg;
 }
@@ -81,6 +87,7 @@ export const trainLatentCommand: CommandModule<object, Args> = {
       })
       .option('blocks', { type: 'number', default: DEFAULT_LATENT_ACTION_CONFIG.bodyBlocks, describe: 'Decoder residual blocks at 1/8 resolution (each adds 16 px of reach)' })
       .option('coarse-blocks', { type: 'number', default: DEFAULT_LATENT_ACTION_CONFIG.coarseBlocks, describe: 'Decoder residual blocks at 1/16 resolution (0 = no such path); with --init, adds the path to a model without one' })
+      .option('global-path', { type: 'boolean', default: DEFAULT_LATENT_ACTION_CONFIG.globalPath, describe: 'Decoder path from the whole screen (mean and max of the 1/8 features) to every cell, e.g. for the score digits to see a lost ball; with --init, adds the path to a model without one' })
       .option('init', { type: 'string', describe: 'Start from this world-model checkpoint (its weights, codebook and model config; no warm-up), e.g. to train on for longer or on new data' })
       .option('freeze-encoder', { type: 'boolean', default: D.freezeEncoder, describe: 'With --init: train the decoder only, so the codes (and an action map made for them) keep their meaning' })
       .option('context-noise', { type: 'number', default: D.contextNoise, describe: 'Share of training windows whose context frames get painted mistakes to repair (0 = off)' })
@@ -140,9 +147,10 @@ export const trainLatentCommand: CommandModule<object, Args> = {
       backend: args.backend as BackendPreference,
       workers: args.workers,
       // --init: the checkpoint's own model config (the shape flags below do not apply, but for a
-      // narrower refine layer, --channels S B R with the checkpoint's S and B, and --coarse-blocks).
+      // narrower refine layer, --channels S B R with the checkpoint's S and B, --coarse-blocks and --global-path).
       model: args.init ? {
-        ...initModelConfig(args.init, flagGiven('--channels') ? args.channels : undefined, flagGiven('--coarse-blocks') ? args['coarse-blocks'] : undefined),
+        ...initModelConfig(args.init, flagGiven('--channels') ? args.channels : undefined, flagGiven('--coarse-blocks') ? args['coarse-blocks'] : undefined,
+          flagGiven('--global-path') || flagGiven('--no-global-path') ? args['global-path'] : undefined),
         ...(flagGiven('--keep-bias') ? { keepBias: args['keep-bias'] } : {}),
       } : {
         ...DEFAULT_LATENT_ACTION_CONFIG,
@@ -153,6 +161,7 @@ export const trainLatentCommand: CommandModule<object, Args> = {
         refineChannels: args.channels[2],
         bodyBlocks: args.blocks,
         coarseBlocks: args['coarse-blocks'],
+        globalPath: args['global-path'],
         keepBias: args['keep-bias'],
       },
     };

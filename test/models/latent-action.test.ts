@@ -125,6 +125,55 @@ describe('latent action model', () => {
       grown.dispose();
     });
   });
+
+  describe('the global path', () => {
+    // 96 rows: without the 1/16 path, the convs reach ~40 px, so the top rows cannot see the bottom ones.
+    const cfg = { ...small, height: 96, width: 96, coarseBlocks: 0 };
+    const s1 = packedShape(cfg, 1);
+    const pack = (f: Uint8Array) => tf.tensor4d(packFrames(cfg, [f], new Float32Array(s1.h4 * s1.w4 * s1.channels)), [1, s1.h4, s1.w4, s1.channels]);
+    const model = (globalPath: boolean, seed: number, random: string[]) => {
+      const m = new LatentActionModel({ ...cfg, globalPath }, seed);
+      for (const name of random) {
+        const v = m.params.get(name);
+        if (v) v.assign(tf.randomNormal(v.shape, 0, 0.5, 'float32', seed + 9));
+      }
+      return m;
+    };
+    const topRowLogits = (m: LatentActionModel, older: Uint8Array, last: Uint8Array) =>
+      tf.tidy(() => m.decode(pack(older), pack(last), m.codeVectors([1])).slice([0, 0, 0, 0], [1, 1, -1, -1]).dataSync());
+
+    it('lets the top row see a pixel at the bottom of the screen (as the score digits must see a lost ball)', () => {
+      const last = randomFrame(96, 96, 3, 7), older = randomFrame(96, 96, 3, 8);
+      const moved = last.slice();
+      moved[92 * 96 + 50] = (moved[92 * 96 + 50] + 1) % 3;
+      const differs = (m: LatentActionModel) => {
+        const a = topRowLogits(m, older, last), b = topRowLogits(m, older, moved);
+        return a.some((v, i) => v !== b[i]);
+      };
+      const local = model(false, 4, ['dec/head/kernel']), global = model(true, 4, ['dec/head/kernel', 'dec/global/kernel']);
+      expect(differs(local)).toBe(false);
+      expect(differs(global)).toBe(true);
+      local.dispose();
+      global.dispose();
+    });
+
+    it('can be added to a trained model without changing its function (it starts at zero)', () => {
+      const before = model(false, 4, ['dec/head/kernel']);
+      const named = Object.fromEntries(before.namedWeights().map(({ name, tensor }) => [name, tensor]));
+      const grown = new LatentActionModel({ ...cfg, globalPath: true }, 5);
+      expect(grown.setWeights(named, { grow: true })).toEqual(['dec/global/kernel', 'dec/global/bias']);
+      const f = randomFrame(96, 96, 3, 10), g = randomFrame(96, 96, 3, 11);
+      const a = topRowLogits(before, f, g), b = topRowLogits(grown, f, g);
+      a.forEach((v, i) => expect(Math.abs(v - b[i])).toBeLessThan(1e-5));
+      before.dispose();
+      grown.dispose();
+    });
+
+    it('is absent from checkpoints saved before it existed', () => {
+      const { globalPath: _, ...old } = DEFAULT_LATENT_ACTION_CONFIG;
+      expect(savedLatentActionConfig(old).globalPath).toBe(false);
+    });
+  });
 });
 
 describe('EMA codebook', () => {

@@ -16,8 +16,8 @@ import { loadNeuralEnv } from '../../play/neural-env';
 import { headlessPolicy, neuralActionForKeys, recordNeuralGame, statusLine } from '../../play/play-neural';
 import { loadStartFrames, START_FRAMES_DIR } from '../../play/start-frames';
 
-// A small decoder (same layout as the shipped one) with a random, non-zero head and 1/16 path, so predictions
-// differ from a copy of the last frame and depend on the code.
+// A small decoder (same layout as the shipped one) with a random, non-zero head, 1/16 path and global path,
+// so predictions differ from a copy of the last frame and depend on the code.
 const SMALL: LatentActionConfig = {
   ...DEFAULT_LATENT_ACTION_CONFIG,
   encoderChannels: [8, 8, 8],
@@ -30,7 +30,7 @@ const SMALL: LatentActionConfig = {
 
 function smallModel(seed = 1): LatentActionModel {
   const model = new LatentActionModel(SMALL, seed);
-  for (const name of ['dec/head/kernel', 'dec/coarse_up/kernel']) {
+  for (const name of ['dec/head/kernel', 'dec/coarse_up/kernel', 'dec/global/kernel']) {
     const v = model.params.get(name)!;
     v.assign(tf.randomNormal(v.shape, 0, 0.6, 'float32', seed + 11));
   }
