@@ -15,6 +15,11 @@ import { startTsWorker } from './ts-worker';
 export interface GradientReplica<Shard, Aux> {
   /** Trainable variables, in the same order and shapes in every replica. */
   variables: tf.Variable[];
+  /**
+   * Names of variables held fixed (e.g. a frozen encoder): still sent to the workers, but no gradient is
+   * computed for them, so their backward pass is skipped, and none is returned.
+   */
+  frozen?: ReadonlySet<string>;
   /** Non-trainable state broadcast from the main thread before every step (updated in place). */
   state?: Float32Array;
   /** The shard's share of the batch loss (run under tf.variableGrads) and plain data to send back. */
@@ -47,6 +52,8 @@ type Reply<Aux> = { ok: true; result?: ShardResult<Aux> } | { ok: false; error: 
 const sizeOf = (v: tf.Variable) => v.shape.reduce((a, b) => a * b, 1);
 /** Floats of all the variables: one replica's gradients; its weights plus the state fill the weight buffer. */
 const variableFloats = (vars: tf.Variable[]) => vars.reduce((s, v) => s + sizeOf(v), 0);
+/** The variables of `replica` that get gradients. */
+const trainedVariables = (replica: GradientReplica<unknown, unknown>) => replica.variables.filter((v) => !replica.frozen?.has(v.name));
 
 export class DataParallel<Shard, Aux> {
   private readonly weights: Float32Array;
@@ -115,7 +122,7 @@ export class DataParallel<Shard, Aux> {
       const r = this.replica.loss(shards[0]!);
       aux = r.aux;
       return r.loss;
-    }, this.replica.variables);
+    }, trainedVariables(this.replica));
     const results: ShardResult<Aux>[] = [{ loss: local.value.dataSync()[0]!, aux: aux as Aux }];
     local.value.dispose();
     let remote: (ShardResult<Aux> | undefined)[];
@@ -130,6 +137,10 @@ export class DataParallel<Shard, Aux> {
     let offset = 0;
     for (const v of this.replica.variables) {
       const n = sizeOf(v);
+      if (!local.grads[v.name]) { // frozen
+        offset += n;
+        continue;
+      }
       const sum = new Float32Array(local.grads[v.name]!.dataSync());
       for (let w = 0; w < this.workers.length; w++) {
         const part = this.grads.subarray(w * this.paramFloats + offset, w * this.paramFloats + offset + n);
@@ -213,13 +224,15 @@ export async function serveReplica(init: WorkerInit, post: (msg: Reply<unknown>)
         const r = replica.loss(shard);
         aux = r.aux;
         return r.loss;
-      }, replica.variables);
+      }, trainedVariables(replica));
       let o = init.gradOffset;
       for (const v of replica.variables) {
-        const data = g[v.name]!.dataSync() as Float32Array;
-        grads.set(data, o);
-        o += data.length;
-        g[v.name]!.dispose();
+        const grad = g[v.name];
+        if (grad) {
+          grads.set(grad.dataSync() as Float32Array, o);
+          grad.dispose();
+        }
+        o += sizeOf(v);
       }
       const loss = value.dataSync()[0]!;
       value.dispose();

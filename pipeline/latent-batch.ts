@@ -114,12 +114,15 @@ export interface LatentReplicaOptions {
   model: LatentActionConfig;
   dynamicWeight: number;
   commitment: number;
+  /** Train the decoder only: the encoder's gradients are not computed (train-latent --freeze-encoder). */
+  freezeEncoder: boolean;
 }
 
 /** The training loss of `model` on a shard: cross-entropy + commitment x ||z - sg(code)||^2, both batch means. */
 export function latentReplica(model: LatentActionModel, opts: Omit<LatentReplicaOptions, 'model'>): GradientReplica<LatentShard, LatentAux> {
   return {
     variables: [...model.params.values()],
+    frozen: new Set(opts.freezeEncoder ? model.encoderVariables().map((v) => v.name) : []),
     state: model.codebook,
     loss(shard) {
       const cfg = model.config;

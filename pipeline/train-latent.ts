@@ -258,7 +258,6 @@ export async function trainLatent(opts: TrainLatentOptions): Promise<TrainLatent
   const rng = new Prng(cfg.seed);
   const vars = [...model.params.values()];
   if (cfg.freezeEncoder && !cfg.init) throw new UserError('--freeze-encoder needs --init (a trained encoder to keep)');
-  const frozen = new Set(cfg.freezeEncoder ? model.encoderVariables().map((v) => v.name) : []);
   let state: TrainState = { step: 0, prng: rng.getState(), ema: ema.state(), best: null, trainSeconds: 0 };
 
   const loadWeights = (dir: string, asInit = false): void => {
@@ -295,7 +294,7 @@ export async function trainLatent(opts: TrainLatentOptions): Promise<TrainLatent
   }
   model.codebook = ema.codebook; // the EMA owns the codebook array from here on
   const workers = Math.max(1, Math.min(cfg.workers ?? 1, cfg.batchSize));
-  const replicaOptions: LatentReplicaOptions = { model: mcfg, dynamicWeight: cfg.dynamicWeight, commitment: cfg.commitment };
+  const replicaOptions: LatentReplicaOptions = { model: mcfg, dynamicWeight: cfg.dynamicWeight, commitment: cfg.commitment, freezeEncoder: cfg.freezeEncoder };
   const parallel = await DataParallel.start(latentReplica(model, replicaOptions), { module: new URL('./latent-batch.ts', import.meta.url), options: replicaOptions }, workers, cfg.backend);
   if (workers > 1) log(`train-latent: ${workers} replicas share each batch (main thread + ${workers - 1} worker threads)`);
 
@@ -332,6 +331,13 @@ export async function trainLatent(opts: TrainLatentOptions): Promise<TrainLatent
     log(`step ${state.step + 1}: codebook set to k-means centres of ${all.length / mcfg.codeDim} encoder outputs (sizes ${km.counts.join(' ')})`);
   };
 
+  const logVal = (scores: ValScores, what: string): void => {
+    run.logMetrics({ ...scores, split: 'val' });
+    progress.log(`${what}: val loss ${scores.loss.toFixed(4)}, dynamic accuracy ${scores.dynamicAccuracy.toFixed(3)}, ball<=4px ${scores.ballWithin4?.toFixed(3) ?? '-'}, codes used ${scores.codesUsed}, perplexity ${scores.perplexity.toFixed(2)}`);
+  };
+  // The figures a run from --init has to beat, on this run's validation windows.
+  if (cfg.init && state.step === 0) logVal(validate(ds, valPick, model, cfg, 0), 'step 0 (the --init model)');
+
   try {
     while (state.step < cfg.steps && !stopping) {
       // A step is synchronous: let the event loop run so a Ctrl-C / SIGTERM is seen within one step.
@@ -358,7 +364,7 @@ export async function trainLatent(opts: TrainLatentOptions): Promise<TrainLatent
       const lr = learningRate(cfg, state.step);
       setLr(lr);
       const { grads, results } = await parallel.gradients(shards);
-      optimizer.applyGradients(Object.entries(grads).filter(([name]) => !frozen.has(name)).map(([name, tensor]) => ({ name, tensor })));
+      optimizer.applyGradients(Object.entries(grads).map(([name, tensor]) => ({ name, tensor }))); // none for a frozen encoder
       Object.values(grads).forEach((g) => g.dispose());
       const zData = concatFloats(results.map((r) => r.aux.z));
       const codes = Int32Array.from(results.flatMap((r) => [...r.aux.codes]));
@@ -392,8 +398,7 @@ export async function trainLatent(opts: TrainLatentOptions): Promise<TrainLatent
       }
       if (state.step % cfg.evalEvery === 0 || state.step === cfg.steps) {
         const scores = validate(ds, valPick, model, cfg, state.step);
-        run.logMetrics({ ...scores, split: 'val' });
-        progress.log(`step ${state.step}: val loss ${scores.loss.toFixed(4)}, dynamic accuracy ${scores.dynamicAccuracy.toFixed(3)}, ball<=4px ${scores.ballWithin4?.toFixed(3) ?? '-'}, codes used ${scores.codesUsed}, perplexity ${scores.perplexity.toFixed(2)}`);
+        logVal(scores, `step ${state.step}`);
         if (!state.best || scores.dynamicAccuracy > state.best.dynamicAccuracy) {
           state.best = scores;
           state.trainSeconds = secondsBefore + (Date.now() - started) / 1000;
