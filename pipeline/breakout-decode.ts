@@ -10,7 +10,10 @@
 // at least BALL_MIN_PROB (else the model thinks there is no ball, as after a lost life). A ball only
 // leaves the screen at the bottom, so when the last frame has one well above the paddle, the next
 // frame has it too: it is drawn on the best box within a step's reach of the last, however unsure the
-// model is.
+// model is. And a ball clear of the walls, the bricks and the paddle flies straight (clear of only the
+// side walls, straight up and down; clear of only the bricks and the paddle, straight across): when the
+// model gives that line any probability at all, the ball is drawn on it. The model is often of two minds
+// about a fast ball's direction, and the wrong mind is the larger (README).
 //
 // The paddle is one red bar on rows 189-192, 16 pixels wide (8 once it has shrunk), and never leaves
 // the screen; pushed against the right wall it slides partly under the wall (whose bottom is red too).
@@ -40,6 +43,12 @@ const BALL_REACH_X = 12;
 const BALL_REACH_Y = 18;
 /** Smallest mean red probability of a box for a ball kept from the last frame: above what counts as 0 (e^-8, below). */
 const BALL_KEPT_MIN_PROB = 1e-3;
+/**
+ * Top-left corners of a ball in free flight: a step's travel (8 px across) inside the side walls, below
+ * the lowest brick row (87-92) and with its bottom well above the paddle's row (189).
+ */
+const FLIGHT_X: readonly [number, number] = [12, 146];
+const FLIGHT_Y: readonly [number, number] = [94, 181];
 
 /** The paddle's rows, and the columns it shows in (from the left wall to the right wall, under which it may slide). */
 const PADDLE_Y: readonly [number, number] = [189, 192];
@@ -74,33 +83,88 @@ export function fieldBall(frame: Uint8Array): BallPlace | null {
   return y === Infinity ? null : { x, y };
 }
 
+/** What a ball's motion alone decides of its next top-left corner: x, y, both, or neither (null). */
+export interface Flight { x: number | null; y: number | null }
+
+const NO_FLIGHT: Flight = { x: null, y: null };
+const inRange = (v: number, [lo, hi]: readonly [number, number]) => v >= lo && v <= hi;
+
+/**
+ * What the ball's places in the last frames (`balls`, consecutive, oldest first, null where none)
+ * decide of its next one: one more step of its motion, in x while the last two places and the next are
+ * clear of the side walls (FLIGHT_X) and above the paddle (bricks and the top wall turn only its y), in
+ * y while they are clear of the bricks and the paddle (FLIGHT_Y; the side walls turn only its x). Each
+ * holds in 99% or more of such steps in recorded games (README); a bounce between the last two places
+ * would make their difference no velocity, hence all three places.
+ */
+export function ballFlight(balls: readonly (BallPlace | null)[]): Flight {
+  const [older, before, last] = [balls.at(-3) ?? null, balls.at(-2) ?? null, balls.at(-1) ?? null];
+  if (before === null || last === null) return NO_FLIGHT;
+  const vx = last.x - before.x;
+  let vy = last.y - before.y;
+  if (Math.abs(vx) > BALL_REACH_X || vy === 0 || Math.abs(vy) > BALL_REACH_Y) return NO_FLIGHT;
+  // A fast ball's vertical speed is fractional (13 and 14 px in turn): after a step a pixel off the one
+  // before it, the next is like that one. Not from the bricks: a step that bounced there is a pixel short.
+  const vyBefore = older === null ? 0 : before.y - older.y;
+  if (older !== null && older.y >= FLIGHT_Y[0] && Math.sign(vyBefore) === Math.sign(vy) && Math.abs(vyBefore - vy) === 1) vy = vyBefore;
+  const nx = last.x + vx, ny = last.y + vy;
+  const xGoesOn = [before.x, last.x, nx].every((x) => inRange(x, FLIGHT_X)) && Math.max(before.y, last.y, ny) <= FLIGHT_Y[1];
+  const yGoesOn = [before.y, last.y, ny].every((y) => inRange(y, FLIGHT_Y));
+  return { x: xGoesOn ? nx : null, y: yGoesOn ? ny : null };
+}
+
+/** Mean of `redProb` over the ball's box at (x, y). */
+function boxProb(redProb: Float32Array, x: number, y: number): number {
+  let s = 0;
+  for (let dy = 0; dy < BALL_H; dy++) { const p = (y + dy) * FRAME_WIDTH + x; s += redProb[p] + redProb[p + 1]; }
+  return s / (BALL_W * BALL_H);
+}
+
 /**
  * Draw the ball once, in place: `redProb[p]` is the model's probability that pixel p is red and
- * `altClass[p]` its most likely other class (both read on the ball's field only). With a `lastBall`
- * above BALL_STAYS_Y, on the best box within reach of it; else on the best box of the field if it
- * reaches `minProb`. Returns the ball's top-left corner, or null when none is drawn (the frame is left
- * as it was).
+ * `altClass[p]` its most likely other class (both read on the ball's field only); `balls` are the
+ * ball's places in the context frames (oldest first, null where none). Where its motion decides its next
+ * x or y (ballFlight), on the best box on that line (within reach of the last place in the other
+ * coordinate) if that has any probability (BALL_KEPT_MIN_PROB); else, with a last place above
+ * BALL_STAYS_Y, on the best box within reach of it; else on the best box of the field if it reaches
+ * `minProb`. Returns the ball's top-left corner, or null when none is drawn (the frame is left as it was).
  */
 export function placeBall(
-  frame: Uint8Array, redProb: Float32Array, altClass: Uint8Array, minProb = BALL_MIN_PROB, lastBall: BallPlace | null = null,
+  frame: Uint8Array, redProb: Float32Array, altClass: Uint8Array, minProb = BALL_MIN_PROB, balls: readonly (BallPlace | null)[] = [],
 ): BallPlace | null {
-  const stays = lastBall !== null && lastBall.y <= BALL_STAYS_Y;
-  const [xLo, xHi] = stays ? [lastBall.x - BALL_REACH_X, lastBall.x + BALL_REACH_X] : [-Infinity, Infinity];
-  const [yLo, yHi] = stays ? [lastBall.y - BALL_REACH_Y, lastBall.y + BALL_REACH_Y] : [-Infinity, Infinity];
-  let best = -1, bx = 0, by = 0;
+  const last = balls.at(-1) ?? null;
+  const reachX = (x: number): [number, number] => [x - BALL_REACH_X, x + BALL_REACH_X];
+  const reachY = (y: number): [number, number] => [y - BALL_REACH_Y, y + BALL_REACH_Y];
+  const flight = ballFlight(balls);
+  if (last !== null && (flight.x !== null || flight.y !== null)) {
+    // Exactly on the line: letting the model move it a pixel off it was worse on validation (README).
+    const b = bestBox(redProb, flight.x !== null ? [flight.x, flight.x] : reachX(last.x), flight.y !== null ? [flight.y, flight.y] : reachY(last.y));
+    if (b.prob >= BALL_KEPT_MIN_PROB) return drawBall(frame, altClass, b.x, b.y);
+  }
+  const stays = last !== null && last.y <= BALL_STAYS_Y;
+  const b = stays ? bestBox(redProb, reachX(last.x), reachY(last.y)) : bestBox(redProb, [-Infinity, Infinity], [-Infinity, Infinity]);
+  return b.prob >= (stays ? BALL_KEPT_MIN_PROB : minProb) ? drawBall(frame, altClass, b.x, b.y) : null;
+}
+
+/** The ball's box of highest mean red probability with its top-left corner in the given ranges (and the field). */
+function bestBox(redProb: Float32Array, [xLo, xHi]: readonly [number, number], [yLo, yHi]: readonly [number, number]): { prob: number; x: number; y: number } {
+  let prob = -1, bx = 0, by = 0;
   for (const [y0, y1] of FIELD_BANDS) {
     for (let y = Math.max(y0, yLo); y + BALL_H - 1 <= y1 && y <= yHi; y++) {
       for (let x = Math.max(FIELD_X[0], xLo); x + BALL_W - 1 <= FIELD_X[1] && x <= xHi; x++) {
-        let s = 0;
-        for (let dy = 0; dy < BALL_H; dy++) { const p = (y + dy) * FRAME_WIDTH + x; s += redProb[p] + redProb[p + 1]; }
-        if (s > best) { best = s; bx = x; by = y; }
+        const m = boxProb(redProb, x, y);
+        if (m > prob) { prob = m; bx = x; by = y; }
       }
     }
   }
-  if (best / (BALL_W * BALL_H) < (stays ? BALL_KEPT_MIN_PROB : minProb)) return null;
+  return { prob, x: bx, y: by };
+}
+
+/** Clear the field's red (each pixel to its best other class) and draw the ball at (x, y). */
+function drawBall(frame: Uint8Array, altClass: Uint8Array, x: number, y: number): BallPlace {
   for (let p = 0; p < FRAME_PIXELS; p++) if (BALL_FIELD[p] && frame[p] === RED_CLASS) frame[p] = altClass[p];
-  for (let dy = 0; dy < BALL_H; dy++) for (let dx = 0; dx < BALL_W; dx++) frame[(by + dy) * FRAME_WIDTH + bx + dx] = RED_CLASS;
-  return { x: bx, y: by };
+  for (let dy = 0; dy < BALL_H; dy++) for (let dx = 0; dx < BALL_W; dx++) frame[(y + dy) * FRAME_WIDTH + x + dx] = RED_CLASS;
+  return { x, y };
 }
 
 export interface PaddlePlace { left: number; width: number }
@@ -206,11 +270,11 @@ export function placeDigits(frame: Uint8Array, logBg: Float32Array, logGrey: Flo
  * A Breakout frame from one sample of packed logits (sub-pixel i's 9 class logits at
  * `logits[offset + 9i ...]`, `pixelOf[i]` its frame pixel or -1 on padding), plus `prior[9 * last + c]`
  * where `lastCells[i]` is the sub-pixel's last class (the world model's class prior, when the logits
- * do not hold it yet), then the ball and the paddle placed once (after `lastFrame`, the last context
- * frame) and the digits drawn from the font.
+ * do not hold it yet), then the ball and the paddle placed once (after `context`, the context frames,
+ * oldest first) and the digits drawn from the font.
  */
 export function decodeBreakoutFrame(
-  logits: ArrayLike<number>, offset: number, pixelOf: Int32Array, prior: Float32Array, lastCells: Int8Array, lastFrame: Uint8Array,
+  logits: ArrayLike<number>, offset: number, pixelOf: Int32Array, prior: Float32Array, lastCells: Int8Array, context: readonly Uint8Array[],
 ): Uint8Array {
   if (NUM_CLASSES !== 9) throw new Error('decodeBreakoutFrame: unrolled for 9 classes');
   const frame = new Uint8Array(FRAME_HEIGHT * FRAME_WIDTH);
@@ -256,8 +320,8 @@ export function decodeBreakoutFrame(
     redProb[p] = Math.exp(red - bestV) / z;
     altClass[p] = alt;
   }
-  placeBall(frame, redProb, altClass, BALL_MIN_PROB, fieldBall(lastFrame));
-  const paddle = lastPaddle(lastFrame);
+  placeBall(frame, redProb, altClass, BALL_MIN_PROB, context.map(fieldBall));
+  const paddle = lastPaddle(context[context.length - 1]);
   if (paddle !== null) placePaddle(frame, redProb, altClass, paddle);
   placeDigits(frame, logBg, logGrey);
   return frame;
@@ -280,13 +344,13 @@ export const REAL_CELLS = Int8Array.from(PIXEL_OF, (p) => (p < 0 ? -1 : 0));
 
 /**
  * The predicted class frames of a batch of decoder logits (prior and keep bias included) after
- * `lastFrames` (each sample's last context frame): on a Breakout screen decoded as above, else (other
- * sizes, as in tests) the per-pixel argmax.
+ * `contexts` (each sample's context frames, oldest first): on a Breakout screen decoded as above, else
+ * (other sizes, as in tests) the per-pixel argmax.
  */
-export function decodeFrames(model: LatentActionModel, logits: tf.Tensor4D, lastFrames: readonly Uint8Array[]): Uint8Array[] {
+export function decodeFrames(model: LatentActionModel, logits: tf.Tensor4D, contexts: readonly (readonly Uint8Array[])[]): Uint8Array[] {
   const cfg = model.config;
   if (cfg.height !== FRAME_HEIGHT || cfg.width !== FRAME_WIDTH || cfg.numClasses !== NUM_CLASSES) return model.argmaxFrames(logits);
   const data = logits.dataSync();
   const per = PIXEL_OF.length * NUM_CLASSES;
-  return Array.from({ length: logits.shape[0] }, (_, i) => decodeBreakoutFrame(data, i * per, PIXEL_OF, NO_PRIOR, REAL_CELLS, lastFrames[i]));
+  return Array.from({ length: logits.shape[0] }, (_, i) => decodeBreakoutFrame(data, i * per, PIXEL_OF, NO_PRIOR, REAL_CELLS, contexts[i]));
 }

@@ -470,7 +470,7 @@ export function validate(ds: LatentDataset, windows: Window[], model: LatentActi
       const c = model.nearestCodes(z);
       const logits = model.decode(t.older, t.last, model.codeVectors(c));
       const l = weightedCrossEntropy(logits, t.target, t.weights, model.config.numClasses).dataSync()[0];
-      return { loss: l, preds: decodeFrames(model, model.keepBiased(logits, t.last), packed.lastFrames), batchCodes: c };
+      return { loss: l, preds: decodeFrames(model, model.keepBiased(logits, t.last), packed.contextFrames), batchCodes: c };
     });
     disposeBatch(t);
     lossSum += loss; batches++;
@@ -511,7 +511,7 @@ async function writeGrid(path: string, ds: LatentDataset, windows: Window[], mod
   const t = toTensors(packed, model.config);
   const { preds, codes } = tf.tidy(() => {
     const c = model.nearestCodes(model.encodeContinuous(t.older, t.last, t.next));
-    return { preds: decodeFrames(model, model.keepBiased(model.decode(t.older, t.last, model.codeVectors(c)), t.last), packed.lastFrames), codes: c };
+    return { preds: decodeFrames(model, model.keepBiased(model.decode(t.older, t.last, model.codeVectors(c)), t.last), packed.contextFrames), codes: c };
   });
   disposeBatch(t);
   const K = model.config.contextFrames;

@@ -77,7 +77,7 @@ export class WorldModel {
   predict(contexts: Uint8Array[][], codes: ArrayLike<number>): Uint8Array[] {
     const logits = this.logits(contexts, codes);
     try {
-      return decodeFrames(this.model, logits, contexts.map((c) => c[c.length - 1]));
+      return decodeFrames(this.model, logits, contexts);
     } finally {
       logits.dispose();
     }

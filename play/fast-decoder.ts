@@ -259,7 +259,7 @@ export class FastDecoder {
     const heap = tf.backend() as { typedArrayFromHeap?: (t: tf.TensorInfo) => ArrayLike<number> };
     try {
       const logits = heap.typedArrayFromHeap ? heap.typedArrayFromHeap(delta) : delta.dataSync();
-      return decodeBreakoutFrame(logits, 0, PIXEL_OF, this.prior, this.lastCells, this.frames[this.frames.length - 1]);
+      return decodeBreakoutFrame(logits, 0, PIXEL_OF, this.prior, this.lastCells, this.frames);
     } finally {
       delta.dispose();
     }

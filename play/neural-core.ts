@@ -212,7 +212,7 @@ export class NeuralGame {
       return m.keepBiased(m.decode(older, last, m.codeVectors([code])), last);
     });
     try {
-      return decodeFrames(m, logits, [this.context[k - 1]])[0];
+      return decodeFrames(m, logits, [this.context])[0];
     } finally {
       logits.dispose();
     }

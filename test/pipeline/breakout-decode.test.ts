@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import {
-  BALL_FIELD, BALL_MIN_PROB, decodeBreakoutFrame, DIGIT_PIXEL, DIGIT_PIXELS, fieldBall, lastPaddle, NO_PRIOR, PIXEL_OF, placeBall, placeDigits, placePaddle, REAL_CELLS,
+  BALL_FIELD, BALL_MIN_PROB, decodeBreakoutFrame, DIGIT_PIXEL, DIGIT_PIXELS, ballFlight, fieldBall, lastPaddle, NO_PRIOR, PIXEL_OF, placeBall, placeDigits, placePaddle, REAL_CELLS,
 } from '../../pipeline/breakout-decode';
 import { FRAME_PIXELS, FRAME_WIDTH, GREY_CLASS, RED_CLASS } from '../../pipeline/frame-classes';
 
@@ -71,15 +71,15 @@ describe('placeBall after a frame with a ball', () => {
 
   it('keeps a ball well above the paddle: the best box within reach of the last, however unsure', () => {
     const frame = new Uint8Array(FRAME_PIXELS);
-    expect(placeBall(frame, weakNear(), new Uint8Array(FRAME_PIXELS), BALL_MIN_PROB, { x: 40, y: 100 })).toEqual({ x: 44, y: 110 });
+    expect(placeBall(frame, weakNear(), new Uint8Array(FRAME_PIXELS), BALL_MIN_PROB, [{ x: 40, y: 100 }])).toEqual({ x: 44, y: 110 });
     expect(fieldBall(frame)).toEqual({ x: 44, y: 110 });
   });
 
   it('lets a ball near the bottom go, as the game does (the field-wide rule applies)', () => {
-    expect(placeBall(new Uint8Array(FRAME_PIXELS), weakNear(), new Uint8Array(FRAME_PIXELS), BALL_MIN_PROB, { x: 40, y: 180 })).toEqual({ x: 120, y: 70 });
+    expect(placeBall(new Uint8Array(FRAME_PIXELS), weakNear(), new Uint8Array(FRAME_PIXELS), BALL_MIN_PROB, [{ x: 40, y: 180 }])).toEqual({ x: 120, y: 70 });
     const none = new Float32Array(FRAME_PIXELS);
     for (const p of box(44, 176)) none[p] = BALL_MIN_PROB / 3;
-    expect(placeBall(new Uint8Array(FRAME_PIXELS), none, new Uint8Array(FRAME_PIXELS), BALL_MIN_PROB, { x: 40, y: 180 })).toBeNull();
+    expect(placeBall(new Uint8Array(FRAME_PIXELS), none, new Uint8Array(FRAME_PIXELS), BALL_MIN_PROB, [{ x: 40, y: 180 }])).toBeNull();
   });
 
   it('fieldBall finds the top-left red pixel of the field, not the paddle or the red bricks', () => {
@@ -89,6 +89,53 @@ describe('placeBall after a frame with a ball', () => {
     expect(fieldBall(frame)).toBeNull();
     for (const p of box(33, 77)) frame[p] = RED_CLASS;
     expect(fieldBall(frame)).toEqual({ x: 33, y: 77 });
+  });
+});
+
+describe('a ball in flight', () => {
+  it('flies on: one more step of its last motion, clear of the walls, the bricks and the paddle', () => {
+    expect(ballFlight([{ x: 80, y: 100 }, { x: 72, y: 113 }])).toEqual({ x: 64, y: 126 });
+    expect(ballFlight([{ x: 60, y: 160 }, { x: 64, y: 156 }])).toEqual({ x: 68, y: 152 });
+  });
+
+  it("keeps a fast ball's fractional speed: 13 and 14 px down in turn, as three places show", () => {
+    expect(ballFlight([{ x: 100, y: 100 }, { x: 92, y: 113 }, { x: 84, y: 127 }])).toEqual({ x: 76, y: 140 });
+    expect(ballFlight([{ x: 100, y: 100 }, { x: 92, y: 114 }, { x: 84, y: 128 }])).toEqual({ x: 76, y: 142 });
+    expect(ballFlight([null, { x: 92, y: 113 }, { x: 84, y: 127 }])).toEqual({ x: 76, y: 141 });
+  });
+
+  it('decides only y at a side wall, only x at the bricks, and neither at the paddle', () => {
+    expect(ballFlight([{ x: 24, y: 120 }, { x: 16, y: 128 }])).toEqual({ x: null, y: 136 });
+    expect(ballFlight([{ x: 60, y: 110 }, { x: 64, y: 100 }])).toEqual({ x: 68, y: null });
+    expect(ballFlight([{ x: 60, y: 166 }, { x: 64, y: 176 }])).toEqual({ x: null, y: null }); // next step reaches the paddle
+    expect(ballFlight([{ x: 60, y: 185 }, { x: 64, y: 177 }])).toEqual({ x: null, y: null }); // bounced off it between the two
+  });
+
+  it('decides nothing without two places a step apart', () => {
+    expect(ballFlight([null, { x: 64, y: 150 }])).toEqual({ x: null, y: null });
+    expect(ballFlight([{ x: 40, y: 100 }, { x: 100, y: 150 }])).toEqual({ x: null, y: null }); // two balls, not one's motion
+  });
+
+  it("draws the ball on its line when the model gives that any probability, even against the model's favourite", () => {
+    // The model's two minds about a fast ball: 0.6 that it turned back, 0.1 that it flew on.
+    const redProb = new Float32Array(FRAME_PIXELS);
+    for (const p of box(80, 126)) redProb[p] = 0.6;
+    for (const p of box(64, 126)) redProb[p] = 0.1;
+    const frame = new Uint8Array(FRAME_PIXELS);
+    const balls = [{ x: 80, y: 100 }, { x: 72, y: 113 }];
+    expect(placeBall(frame, redProb, new Uint8Array(FRAME_PIXELS), BALL_MIN_PROB, balls)).toEqual({ x: 64, y: 126 });
+    expect(redPixels(frame)).toEqual(box(64, 126));
+    // None on the line: the model is left to place it (best box within reach of the last).
+    for (const p of box(64, 126)) redProb[p] = 0;
+    expect(placeBall(new Uint8Array(FRAME_PIXELS), redProb, new Uint8Array(FRAME_PIXELS), BALL_MIN_PROB, balls)).toEqual({ x: 80, y: 126 });
+  });
+
+  it('at a side wall, lets the model say where across, on the row the ball reaches', () => {
+    const redProb = new Float32Array(FRAME_PIXELS);
+    for (const p of box(14, 140)) redProb[p] = 0.6; // the wrong row
+    for (const p of box(12, 136)) redProb[p] = 0.2; // bounced, on the right row
+    for (const p of box(9, 136)) redProb[p] = 0.1;
+    expect(placeBall(new Uint8Array(FRAME_PIXELS), redProb, new Uint8Array(FRAME_PIXELS), BALL_MIN_PROB, [{ x: 24, y: 120 }, { x: 16, y: 128 }])).toEqual({ x: 12, y: 136 });
   });
 });
 
@@ -163,7 +210,7 @@ describe('decodeBreakoutFrame', () => {
     const truth = new Uint8Array(FRAME_PIXELS).map((_, p) => (DIGIT_PIXEL[p] >= 0 || (p * 7919) % 9 === RED_CLASS ? BG : (p * 7919) % 9));
     drawDigit(truth, SEVEN);
     const logits = packedLogits((p, c) => (c === truth[p] ? 10 : 0));
-    expect(decodeBreakoutFrame(logits, 0, PIXEL_OF, NO_PRIOR, REAL_CELLS, NOTHING)).toEqual(truth);
+    expect(decodeBreakoutFrame(logits, 0, PIXEL_OF, NO_PRIOR, REAL_CELLS, [NOTHING])).toEqual(truth);
   });
 
   it('draws a half-drawn digit as a whole glyph', () => {
@@ -173,7 +220,7 @@ describe('decodeBreakoutFrame', () => {
     drawDigit(last, ONE); drawDigit(seven, SEVEN);
     let k = 0;
     const lean = new Uint8Array(FRAME_PIXELS).map((_, p) => (seven[p] !== last[p] && k++ % 10 < 7 ? seven[p] : last[p]));
-    const frame = decodeBreakoutFrame(packedLogits((p, c) => (c === lean[p] ? 3 : 0)), 0, PIXEL_OF, NO_PRIOR, REAL_CELLS, NOTHING);
+    const frame = decodeBreakoutFrame(packedLogits((p, c) => (c === lean[p] ? 3 : 0)), 0, PIXEL_OF, NO_PRIOR, REAL_CELLS, [NOTHING]);
     const cell = (f: Uint8Array) => Array.from(f).filter((_, p) => DIGIT_PIXEL[p] >= 0);
     expect(cell(lean)).not.toEqual(cell(seven));
     expect(cell(frame)).toEqual(cell(seven));
@@ -184,7 +231,7 @@ describe('decodeBreakoutFrame', () => {
     const a = new Set(box(30, 140)), b = new Set(box(34, 148));
     const redLogit = (p: number) => (a.has(p) ? Math.log(0.41 / 0.59) : b.has(p) ? Math.log(0.4 / 0.6) : -20);
     const logits = packedLogits((p, c) => (c === BG ? 0 : c === RED_CLASS ? redLogit(p) : -20));
-    const frame = decodeBreakoutFrame(logits, 0, PIXEL_OF, NO_PRIOR, REAL_CELLS, NOTHING);
+    const frame = decodeBreakoutFrame(logits, 0, PIXEL_OF, NO_PRIOR, REAL_CELLS, [NOTHING]);
     expect(redPixels(frame)).toEqual(box(30, 140));
   });
 
@@ -197,6 +244,6 @@ describe('decodeBreakoutFrame', () => {
     const lastCells = Int8Array.from(PIXEL_OF, (p) => (p < 0 ? -1 : blue(p) ? BLUE : BG));
     const logits = packedLogits((_, c) => (c === BG ? 10 : 0));
     const expected = new Uint8Array(FRAME_PIXELS).map((_, p) => (blue(p) ? BLUE : BG));
-    expect(decodeBreakoutFrame(logits, 0, PIXEL_OF, prior, lastCells, NOTHING)).toEqual(expected);
+    expect(decodeBreakoutFrame(logits, 0, PIXEL_OF, prior, lastCells, [NOTHING])).toEqual(expected);
   });
 });
