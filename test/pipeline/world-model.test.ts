@@ -33,7 +33,7 @@ describe('world model checkpoint and evaluation', () => {
     await expect(WorldModel.load(join(tmpdir(), 'no-such-world-model'))).rejects.toThrow(/checkpoint not found/);
   });
 
-  it('evaluates from every stride-th start, writes the predicted frames, and scores an untrained model as the copy baseline', async () => {
+  it('evaluates from every stride-th start, writes the predicted frames, and scores an untrained model near the copy baseline', async () => {
     const frames = Array.from({ length: 9 }, (_, k) => drawScene({ paddleX: 30 + 4 * k, ball: { x: 40 + 6 * k, y: 100 + 8 * k } }));
     const traj: Trajectory = { source: 'synthetic', frames, actions: [3, 3, 3, 3, 3, 3, 3, 3], resets: [6] };
     const wm = new WorldModel(new LatentActionModel({ ...DEFAULT_LATENT_ACTION_CONFIG, contextFrames: 2 }, 1));
@@ -49,8 +49,11 @@ describe('world model checkpoint and evaluation', () => {
     expect(existsSync(join(out, 'start-0003', 'pred-003.png'))).toBe(false);
     const h1 = r.horizons[0];
     expect(h1.horizon).toBe(1);
-    expect(h1.psnr).toBeCloseTo(h1.copyPsnr, 6); // the untrained decoder copies the last frame
-    expect(h1.dynamicAccuracy).toBe(0);
+    // The untrained decoder copies the last frame, all but the ball, which flies on (breakout-decode's
+    // ballFlight: the rule, not the model): better than copying, short of right (the paddle stays).
+    expect(h1.psnr).toBeGreaterThan(h1.copyPsnr);
+    expect(h1.dynamicAccuracy).toBeGreaterThan(0);
+    expect(h1.dynamicAccuracy).toBeLessThan(0.5);
     expect(r.horizons.find((h) => h.horizon === 1)!.frames).toBe(3);
     expect(r.horizons.find((h) => h.horizon === 3)!.frames).toBe(1);
     expect(formatEvalTable(r)).toMatch(/ΔtPSNR at t=4/);
