@@ -246,13 +246,34 @@ export const DIGIT_PIXEL: Int16Array = (() => {
 })();
 export const DIGIT_PIXELS = DIGIT_XS.length * CELL_PIXELS;
 
+/** The score's cells: the first three digit cells. */
+const SCORE_CELLS = 3;
+/** The brick rows (the six rows of 8x6-pixel bricks) and the columns inside the walls. */
+const BRICK_Y: readonly [number, number] = [57, 92];
+/** Pixels a brick going clears at least (of its 48; the model may clear part of one): a ball moving among the bricks clears 8. */
+const BRICK_GONE_PIXELS = 16;
+
+/** Whether a brick went between frames `a` and `b`: BRICK_GONE_PIXELS or more brick-row pixels that were coloured and are background. */
+export function brickWent(a: Uint8Array, b: Uint8Array): boolean {
+  let n = 0;
+  for (let y = BRICK_Y[0]; y <= BRICK_Y[1]; y++) {
+    for (let p = y * FRAME_WIDTH + FIELD_X[0], end = y * FRAME_WIDTH + FIELD_X[1]; p <= end; p++) if (a[p] !== 0 && b[p] === 0) n++;
+  }
+  return n >= BRICK_GONE_PIXELS;
+}
+
 /**
  * Draw each digit cell, in place, as the glyph of highest summed log-probability: `logBg[i]` and
  * `logGrey[i]` are the log-probabilities of background and grey at digit pixel i (DIGIT_PIXEL's order).
- * Returns the chosen glyph per cell (10 = blank).
+ * With `keepScore`, the score's cells are copied from that frame instead. Returns the chosen glyph per
+ * cell (10 = blank; -1 for a kept cell).
  */
-export function placeDigits(frame: Uint8Array, logBg: Float32Array, logGrey: Float32Array): number[] {
+export function placeDigits(frame: Uint8Array, logBg: Float32Array, logGrey: Float32Array, keepScore: Uint8Array | null = null): number[] {
   return DIGIT_XS.map((x0, c) => {
+    if (keepScore !== null && c < SCORE_CELLS) {
+      for (let y = DIGIT_Y; y < DIGIT_Y + DIGIT_H; y++) for (let x = x0; x < x0 + DIGIT_W; x++) frame[y * FRAME_WIDTH + x] = keepScore[y * FRAME_WIDTH + x];
+      return -1;
+    }
     let best = 0, bestScore = -Infinity;
     for (let g = 0; g < GLYPHS.length; g++) {
       let score = 0;
@@ -323,7 +344,11 @@ export function decodeBreakoutFrame(
   placeBall(frame, redProb, altClass, BALL_MIN_PROB, context.map(fieldBall));
   const paddle = lastPaddle(context[context.length - 1]);
   if (paddle !== null) placePaddle(frame, redProb, altClass, paddle);
-  placeDigits(frame, logBg, logGrey);
+  // The score counts bricks: it changes in the step a brick goes or the next (where in the 4-frame skip
+  // the hit fell), never else; the model, unsure, would add a point at a serve.
+  const n = context.length, last = context[n - 1];
+  const scoreMayChange = brickWent(last, frame) || (n > 1 && brickWent(context[n - 2], last));
+  placeDigits(frame, logBg, logGrey, scoreMayChange ? null : last);
   return frame;
 }
 

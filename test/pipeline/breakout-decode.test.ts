@@ -15,6 +15,9 @@ function drawDigit(frame: Uint8Array, glyph: string, x0 = 68): void {
 const SEVEN = '###/..#/..#/..#/..#', ONE = '.#./.#./.#./.#./.#.';
 /** A last frame with neither ball nor paddle. */
 const NOTHING = new Uint8Array(FRAME_PIXELS);
+/** A frame with a wall of blue bricks: before NOTHING, a brick went, so the score may change. */
+const BRICKS = new Uint8Array(FRAME_PIXELS);
+for (let y = 57; y <= 92; y++) BRICKS.fill(BLUE, y * FRAME_WIDTH + 8, y * FRAME_WIDTH + 152);
 
 
 function redPixels(frame: Uint8Array): number[] {
@@ -210,7 +213,7 @@ describe('decodeBreakoutFrame', () => {
     const truth = new Uint8Array(FRAME_PIXELS).map((_, p) => (DIGIT_PIXEL[p] >= 0 || (p * 7919) % 9 === RED_CLASS ? BG : (p * 7919) % 9));
     drawDigit(truth, SEVEN);
     const logits = packedLogits((p, c) => (c === truth[p] ? 10 : 0));
-    expect(decodeBreakoutFrame(logits, 0, PIXEL_OF, NO_PRIOR, REAL_CELLS, [NOTHING])).toEqual(truth);
+    expect(decodeBreakoutFrame(logits, 0, PIXEL_OF, NO_PRIOR, REAL_CELLS, [BRICKS, NOTHING])).toEqual(truth);
   });
 
   it('draws a half-drawn digit as a whole glyph', () => {
@@ -220,10 +223,29 @@ describe('decodeBreakoutFrame', () => {
     drawDigit(last, ONE); drawDigit(seven, SEVEN);
     let k = 0;
     const lean = new Uint8Array(FRAME_PIXELS).map((_, p) => (seven[p] !== last[p] && k++ % 10 < 7 ? seven[p] : last[p]));
-    const frame = decodeBreakoutFrame(packedLogits((p, c) => (c === lean[p] ? 3 : 0)), 0, PIXEL_OF, NO_PRIOR, REAL_CELLS, [NOTHING]);
+    const frame = decodeBreakoutFrame(packedLogits((p, c) => (c === lean[p] ? 3 : 0)), 0, PIXEL_OF, NO_PRIOR, REAL_CELLS, [BRICKS, last]);
     const cell = (f: Uint8Array) => Array.from(f).filter((_, p) => DIGIT_PIXEL[p] >= 0);
     expect(cell(lean)).not.toEqual(cell(seven));
     expect(cell(frame)).toEqual(cell(seven));
+  });
+
+  it('changes the score only in the step a brick goes or the next', () => {
+    // The last frame shows 1 and the model says 7.
+    const last = new Uint8Array(FRAME_PIXELS), seven = new Uint8Array(FRAME_PIXELS);
+    drawDigit(last, ONE); drawDigit(seven, SEVEN);
+    const cell = (f: Uint8Array) => Array.from(f).filter((_, p) => DIGIT_PIXEL[p] >= 0);
+    const decode = (context: Uint8Array[], score: (p: number, c: number) => number) =>
+      decodeBreakoutFrame(packedLogits(score), 0, PIXEL_OF, NO_PRIOR, REAL_CELLS, context);
+    const says7 = (p: number, c: number) => (c === seven[p] ? 3 : 0);
+    // No brick went: the score stays 1.
+    expect(cell(decode([NOTHING, last], says7))).toEqual(cell(last));
+    // A brick went a step before (the point shows a step late): 7.
+    const lastWithBricks = last.slice();
+    for (let y = 57; y <= 92; y++) lastWithBricks.fill(BLUE, y * FRAME_WIDTH + 8, y * FRAME_WIDTH + 152);
+    expect(cell(decode([lastWithBricks, last], says7))).toEqual(cell(seven));
+    // A brick goes in this step: 7.
+    const brickGoes = (p: number, c: number) => (DIGIT_PIXEL[p] >= 0 ? says7(p, c) : c === (lastWithBricks[p] === BLUE && p % FRAME_WIDTH >= 16 ? BLUE : BG) ? 3 : 0);
+    expect(cell(decode([lastWithBricks, lastWithBricks], brickGoes))).toEqual(cell(seven));
   });
 
   it('draws a ball whose place is uncertain once, where argmax alone would draw none', () => {
