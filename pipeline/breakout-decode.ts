@@ -22,7 +22,9 @@
 //
 // The score changes a step after the brick it counts or in the same step, depending on where in the
 // 4-frame skip the hit fell, which the model cannot see: it half-draws the next digit. Each digit cell
-// is therefore drawn as the font glyph (or blank) of highest summed log-probability.
+// is therefore drawn as the font glyph (or blank) of highest summed log-probability. And as the score
+// counts bricks, it is kept as it was unless a brick went in this step or the last: where a life should
+// go, the model would add a point.
 import type * as tf from '@tensorflow/tfjs';
 import { type LatentActionModel, padding } from '../models/latent-action';
 import { FRAME_HEIGHT, FRAME_PIXELS, FRAME_WIDTH, GREY_CLASS, NUM_CLASSES, RED_CLASS } from './frame-classes';
@@ -248,7 +250,7 @@ export const DIGIT_PIXELS = DIGIT_XS.length * CELL_PIXELS;
 
 /** The score's cells: the first three digit cells. */
 const SCORE_CELLS = 3;
-/** The brick rows (the six rows of 8x6-pixel bricks) and the columns inside the walls. */
+/** The brick rows: six rows of 8x6-pixel bricks, between the side walls (FIELD_X). */
 const BRICK_Y: readonly [number, number] = [57, 92];
 /** Pixels a brick going clears at least (of its 48; the model may clear part of one): a ball moving among the bricks clears 8. */
 const BRICK_GONE_PIXELS = 16;
@@ -344,8 +346,6 @@ export function decodeBreakoutFrame(
   placeBall(frame, redProb, altClass, BALL_MIN_PROB, context.map(fieldBall));
   const paddle = lastPaddle(context[context.length - 1]);
   if (paddle !== null) placePaddle(frame, redProb, altClass, paddle);
-  // The score counts bricks: it changes in the step a brick goes or the next (where in the 4-frame skip
-  // the hit fell), never else; the model, unsure, would add a point at a serve.
   const n = context.length, last = context[n - 1];
   const scoreMayChange = brickWent(last, frame) || (n > 1 && brickWent(context[n - 2], last));
   placeDigits(frame, logBg, logGrey, scoreMayChange ? null : last);
