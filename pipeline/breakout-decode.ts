@@ -78,9 +78,13 @@ export interface BallPlace { x: number; y: number }
 
 /** Top-left corner of the ball (the red pixels of the ball's field) in a class frame, or null. */
 export function fieldBall(frame: Uint8Array): BallPlace | null {
+  // Only the field's rows and columns: decoding runs this on every context frame, every step.
   let x = Infinity, y = Infinity;
-  for (let p = 0; p < FRAME_PIXELS; p++) {
-    if (BALL_FIELD[p] && frame[p] === RED_CLASS) { y = Math.min(y, Math.floor(p / FRAME_WIDTH)); x = Math.min(x, p % FRAME_WIDTH); }
+  for (const [y0, y1] of FIELD_BANDS) {
+    for (let row = y0; row <= y1; row++) {
+      const o = row * FRAME_WIDTH;
+      for (let col = FIELD_X[0]; col <= FIELD_X[1]; col++) if (frame[o + col] === RED_CLASS) { if (y === Infinity) y = row; if (col < x) x = col; }
+    }
   }
   return y === Infinity ? null : { x, y };
 }
@@ -344,9 +348,9 @@ export function decodeBreakoutFrame(
     altClass[p] = alt;
   }
   placeBall(frame, redProb, altClass, BALL_MIN_PROB, context.map(fieldBall));
-  const paddle = lastPaddle(context[context.length - 1]);
-  if (paddle !== null) placePaddle(frame, redProb, altClass, paddle);
   const n = context.length, last = context[n - 1];
+  const paddle = lastPaddle(last);
+  if (paddle !== null) placePaddle(frame, redProb, altClass, paddle);
   const scoreMayChange = brickWent(last, frame) || (n > 1 && brickWent(context[n - 2], last));
   placeDigits(frame, logBg, logGrey, scoreMayChange ? null : last);
   return frame;
