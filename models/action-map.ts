@@ -5,7 +5,10 @@
 //
 // Why frame features: the latent code says what *happened*, and the same action can do different
 // things: LEFT against the left wall moves nothing (it looks like NOOP), FIRE with the ball in play
-// does nothing. The paddle and ball positions tell the map which case it is in.
+// does nothing. The paddle and ball positions tell the map which case it is in. And some things
+// happen a fixed while after something the context frames no longer show: a lost ball's life goes
+// 8 steps after the ball left, and only from then does FIRE serve the next one. The ball clock
+// (steps since the ball was last seen) carries that.
 import * as tf from '@tensorflow/tfjs';
 import { fetchCheckpointIndex, fetchModel, type CheckpointMeta } from './checkpoint-io';
 
@@ -15,11 +18,11 @@ export const ACTION_MAP_KIND = 'action-map';
  * From a real action to a distribution over latent codes: what the evaluation and the players ask of
  * an action map. `action` indexes the minimal action set (0 NOOP, 1 FIRE, 2 RIGHT, 3 LEFT), `context`
  * holds the current class frames (oldest first), `previous` the actions taken before it in this
- * episode (oldest first, indices), when known.
+ * episode (oldest first, indices), when known, and `ballClock` the ball clock (ballClockAfter).
  */
 export interface ActionToCode {
   readonly codebookSize: number;
-  codeProbabilities(action: number, context: readonly Uint8Array[], previous?: ArrayLike<number> | null): ArrayLike<number>;
+  codeProbabilities(action: number, context: readonly Uint8Array[], previous?: ArrayLike<number> | null, ballClock?: number): ArrayLike<number>;
 }
 
 /** A fixed action -> code-probabilities table (a hand-made stand-in, or a table fitted to code counts). */
@@ -62,11 +65,13 @@ export interface ActionMapConfig {
    * is all zeros, which training also shows the map (history dropout).
    */
   history: number;
+  /** Give the ball clock (ballClockAfter) as a one-hot extra input. */
+  ballClock: boolean;
   /** Hidden layer widths (empty: a linear map, i.e. a learned table). */
   hidden: number[];
 }
 
-export const DEFAULT_ACTION_MAP_CONFIG: ActionMapConfig = { numActions: 4, codebookSize: 8, frameFeatures: true, history: 4, hidden: [64, 64] };
+export const DEFAULT_ACTION_MAP_CONFIG: ActionMapConfig = { numActions: 4, codebookSize: 8, frameFeatures: true, history: 4, ballClock: true, hidden: [64, 64] };
 
 // Breakout's screen in colour-class frames (pipeline/frame-classes.ts, 210x160, one byte per pixel):
 // the ball and the paddle are red, class 2 of BREAKOUT_PALETTE (a test checks it against the palette),
@@ -184,23 +189,41 @@ export function frameFeatures(context: readonly Uint8Array[], out: Float32Array 
   return out;
 }
 
-export const inputSize = (cfg: ActionMapConfig): number => cfg.numActions * (1 + cfg.history) + (cfg.frameFeatures ? FRAME_FEATURES : 0);
+/**
+ * The ball clock's top: the lives digit drops on the 8th step without the ball (recorded games), so
+ * the clock must count past it. It also stands for "not served yet this game", when FIRE serves at once.
+ */
+export const BALL_CLOCK_MAX = 12;
+
+/**
+ * The ball clock after one more frame: 0 when the frame shows the ball, else one more step without
+ * it (capped at BALL_CLOCK_MAX). Start a game at BALL_CLOCK_MAX, or use ballClockOf.
+ */
+export function ballClockAfter(clock: number, frame: Uint8Array): number {
+  return findObjects(frame).ball ? 0 : Math.min(clock + 1, BALL_CLOCK_MAX);
+}
+
+/** The ball clock after a game's first frames (oldest first): BALL_CLOCK_MAX while none has shown the ball. */
+export const ballClockOf = (frames: readonly Uint8Array[]): number => frames.reduce(ballClockAfter, BALL_CLOCK_MAX);
+
+export const inputSize = (cfg: ActionMapConfig): number =>
+  cfg.numActions * (1 + cfg.history) + (cfg.frameFeatures ? FRAME_FEATURES : 0) + (cfg.ballClock ? BALL_CLOCK_MAX + 1 : 0);
 
 /**
  * Write one input row into `out` at row `row`: the one-hot action, the one-hot previous actions (most
- * recent first; `previous` is oldest first, as taken; missing or negative entries stay zero), then
- * the frame features.
+ * recent first; `previous` is oldest first, as taken; missing or negative entries stay zero), the
+ * frame features, then the one-hot ball clock (unknown: BALL_CLOCK_MAX, as at a game's start).
  */
 export function encodeInput(
-  cfg: ActionMapConfig, action: number, context: readonly Uint8Array[] | null, out: Float32Array, row = 0, previous?: ArrayLike<number> | null,
+  cfg: ActionMapConfig, action: number, context: readonly Uint8Array[] | null, out: Float32Array, row = 0, previous?: ArrayLike<number> | null, ballClock = BALL_CLOCK_MAX,
 ): void {
   if (cfg.frameFeatures && !context) throw new Error('action map: this map needs the context frames');
-  encodeRow(cfg, action, previous ?? null, cfg.frameFeatures ? frameFeatures(context!) : null, out, row);
+  encodeRow(cfg, action, previous ?? null, cfg.frameFeatures ? frameFeatures(context!) : null, out, row, ballClock);
 }
 
 /** encodeInput with the frame features already computed (training keeps them per pair). */
 export function encodeRow(
-  cfg: ActionMapConfig, action: number, previous: ArrayLike<number> | null, features: Float32Array | null, out: Float32Array, row: number,
+  cfg: ActionMapConfig, action: number, previous: ArrayLike<number> | null, features: Float32Array | null, out: Float32Array, row: number, ballClock = BALL_CLOCK_MAX,
 ): void {
   if (!Number.isInteger(action) || action < 0 || action >= cfg.numActions) throw new RangeError(`action map: action ${action} outside 0..${cfg.numActions - 1}`);
   const n = inputSize(cfg);
@@ -213,7 +236,12 @@ export function encodeRow(
       if (a >= 0 && a < cfg.numActions) out[base + cfg.numActions * (1 + j) + a] = 1;
     }
   }
-  if (cfg.frameFeatures && features) out.set(features, base + cfg.numActions * (1 + cfg.history));
+  const featuresAt = base + cfg.numActions * (1 + cfg.history);
+  if (cfg.frameFeatures && features) out.set(features, featuresAt);
+  if (cfg.ballClock) {
+    if (!Number.isInteger(ballClock) || ballClock < 0 || ballClock > BALL_CLOCK_MAX) throw new RangeError(`action map: ball clock ${ballClock} outside 0..${BALL_CLOCK_MAX}`);
+    out[featuresAt + (cfg.frameFeatures ? FRAME_FEATURES : 0) + ballClock] = 1;
+  }
 }
 
 /** The MLP: input → hidden ReLU layers → one logit per code (softmax applied by the caller). */
@@ -293,28 +321,30 @@ export class ActionMap implements ActionToCode {
       const { activation } = l.getConfig() as { activation?: string };
       return l.getClassName() === 'Dense' && activation === (i < model.layers.length - 1 ? 'relu' : 'linear');
     });
-    this.table = config.frameFeatures || config.history > 0 ? null : Array.from({ length: config.numActions }, (_, a) => this.probabilitiesBatch([a], null)[0]);
+    this.table = config.frameFeatures || config.history > 0 || config.ballClock ? null : Array.from({ length: config.numActions }, (_, a) => this.probabilitiesBatch([a], null)[0]);
   }
 
   /**
    * Probabilities of each code for an action (index into the minimal set), the current class frames
-   * (oldest first) and, when known, the actions taken before it (oldest first, indices).
+   * (oldest first) and, when known, the actions taken before it (oldest first, indices) and the ball clock.
    */
-  codeProbabilities(action: number, context: readonly Uint8Array[] = [], previous?: ArrayLike<number> | null): Float32Array {
+  codeProbabilities(action: number, context: readonly Uint8Array[] = [], previous?: ArrayLike<number> | null, ballClock?: number): Float32Array {
     if (this.table) {
       if (!Number.isInteger(action) || action < 0 || action >= this.config.numActions) throw new RangeError(`action map: action ${action} outside 0..${this.config.numActions - 1}`);
       return this.table[action];
     }
-    encodeInput(this.config, action, context, this.input, 0, previous);
+    encodeInput(this.config, action, context, this.input, 0, previous, ballClock);
     if (this.plainDense) return softmaxRows(denseForward(this.model, this.input), this.codebookSize);
     return this.probabilitiesOfInputs(this.input, 1)[0];
   }
 
-  /** Probabilities for many (action, context, previous actions) cases in one model call. */
-  probabilitiesBatch(actions: readonly number[], contexts: readonly (readonly Uint8Array[])[] | null, previous?: readonly (ArrayLike<number> | null)[]): Float32Array[] {
+  /** Probabilities for many (action, context, previous actions, ball clock) cases in one model call. */
+  probabilitiesBatch(
+    actions: readonly number[], contexts: readonly (readonly Uint8Array[])[] | null, previous?: readonly (ArrayLike<number> | null)[], ballClocks?: readonly number[],
+  ): Float32Array[] {
     const n = inputSize(this.config);
     const x = new Float32Array(actions.length * n);
-    actions.forEach((a, i) => encodeInput(this.config, a, contexts ? contexts[i] : null, x, i, previous?.[i]));
+    actions.forEach((a, i) => encodeInput(this.config, a, contexts ? contexts[i] : null, x, i, previous?.[i], ballClocks?.[i]));
     return this.probabilitiesOfInputs(x, actions.length);
   }
 
@@ -338,7 +368,8 @@ export function actionMapConfigFromMeta(meta: CheckpointMeta, where: string): Ac
     throw new Error(`${where}: checkpoint.json has no action-map config (numActions, codebookSize, frameFeatures, hidden)`);
   }
   if (c.history !== undefined && !(Number.isInteger(c.history) && c.history >= 0)) throw new Error(`${where}: history ${String(c.history)} is not a count`);
-  return { numActions: c.numActions, codebookSize: c.codebookSize, frameFeatures: c.frameFeatures, history: c.history ?? 0, hidden: c.hidden };
+  // Maps from before the ball clock (session 15) have no such field.
+  return { numActions: c.numActions, codebookSize: c.codebookSize, frameFeatures: c.frameFeatures, history: c.history ?? 0, ballClock: c.ballClock === true, hidden: c.hidden };
 }
 
 /** Whether a checkpoint meta describes a trained MLP action map (rather than a bare code table). */

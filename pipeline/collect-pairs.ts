@@ -10,7 +10,7 @@
 import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { initBackend, type BackendPreference } from '../models/backend';
-import { FRAME_FEATURES, frameFeatures } from '../models/action-map';
+import { BALL_CLOCK_MAX, ballClockAfter, ballClockOf, FRAME_FEATURES, frameFeatures } from '../models/action-map';
 import { readCheckpointIndex } from '../models/checkpoint';
 import { writeFileAtomic, writeJsonAtomic } from './atomic';
 import { UserError } from './errors';
@@ -64,6 +64,8 @@ export interface ActionPairs {
   /** Action index into the minimal set (0 NOOP, 1 FIRE, 2 RIGHT, 3 LEFT), taken on frame target-1. */
   action: number[];
   code: number[];
+  /** The ball clock at the end of the context (ballClockAfter over the episode's frames 0..target-1). */
+  ballClock: number[];
   /** FRAME_FEATURES floats per pair: frameFeatures() of the context. */
   features: Float32Array;
 }
@@ -96,8 +98,18 @@ export async function collectPairsFrom(
     codebookSize: wm.codebookSize,
     contextFrames: wm.contextFrames,
     episodes: ds.episodes.map((e) => ({ id: e.id, source: e.source, split: e.split, frames: e.frames, actions: e.actions.map((a, k) => actionIndex(a, `${e.source} step ${k}`)) })),
-    episode: [], target: [], action: [], code: [],
+    episode: [], target: [], action: [], code: [], ballClock: [],
     features: new Float32Array(windows.length * FRAME_FEATURES),
+  };
+  // The ball clock runs along each episode's windows, which come in order. The first window of a game
+  // (of an episode, or after a reset within one: the windows skip across it) starts it on its context.
+  let clock = { episode: -1, frame: -1, value: BALL_CLOCK_MAX };
+  const clockAt = (w: Window, context: readonly Uint8Array[]): number => {
+    const last = w.target - 1;
+    if (clock.episode === w.episode && clock.frame === last - 1) clock.value = ballClockAfter(clock.value, context[context.length - 1]);
+    else clock.value = ballClockOf(context);
+    clock = { episode: w.episode, frame: last, value: clock.value };
+    return clock.value;
   };
   for (let b = 0; b < windows.length; b += batch) {
     const group = windows.slice(b, b + batch);
@@ -109,6 +121,7 @@ export async function collectPairsFrom(
       out.target.push(w.target);
       out.action.push(actionIndex(ds.action(w), `${ds.episodes[w.episode].source} step ${w.target - 1}`));
       out.code.push(codes[i]);
+      out.ballClock.push(clockAt(w, frames[i].context));
       frameFeatures(frames[i].context, out.features.subarray(n * FRAME_FEATURES, (n + 1) * FRAME_FEATURES));
     });
     // Yield to the event loop so Ctrl-C is seen between batches.
@@ -179,7 +192,7 @@ export function writePairs(dir: string, p: ActionPairs, worldModel: string): voi
   const json: PairsJson = {
     format: PAIRS_FORMAT, version: 1, worldModel, featureSize: FRAME_FEATURES, actionNames: ACTION_NAMES,
     codebookSize: p.codebookSize, contextFrames: p.contextFrames, episodes: p.episodes,
-    episode: p.episode, target: p.target, action: p.action, code: p.code,
+    episode: p.episode, target: p.target, action: p.action, code: p.code, ballClock: p.ballClock,
   };
   writeFileAtomic(join(dir, 'features.f32'), new Uint8Array(p.features.buffer, p.features.byteOffset, p.features.byteLength));
   writeJsonAtomic(join(dir, 'pairs.json'), json);
@@ -199,6 +212,7 @@ export function readPairs(dir: string): ActionPairs & { worldModel: string } {
   const n = j.code?.length ?? -1;
   if (n < 0 || j.action.length !== n || j.episode.length !== n || j.target.length !== n) throw new UserError(`${path}: columns of different lengths`);
   if (!Array.isArray(j.episodes) || j.episodes.some((e) => !Array.isArray(e.actions))) throw new UserError(`${path}: episodes lack their actions (written by an older version: collect the pairs again)`);
+  if (!Array.isArray(j.ballClock) || j.ballClock.length !== n) throw new UserError(`${path}: no ball clock per pair (written by an older version: collect the pairs again)`);
   if (j.featureSize !== FRAME_FEATURES) throw new UserError(`${path}: ${j.featureSize} features per pair, this version computes ${FRAME_FEATURES} (collect the pairs again)`);
   const fpath = join(dir, 'features.f32');
   if (!existsSync(fpath)) throw new UserError(`${dir}: features.f32 is missing`);

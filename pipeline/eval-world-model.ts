@@ -10,7 +10,7 @@ import { writePng } from './png';
 import { Prng } from './prng';
 import { crossesReset, type Trajectory } from './trajectory';
 import { UserError } from './errors';
-import type { ActionToCode } from '../models/action-map';
+import { BALL_CLOCK_MAX, ballClockAfter, type ActionToCode } from '../models/action-map';
 import { loadActionMap } from './action-map';
 import type { WorldModel } from './world-model';
 import { deltaTPsnr, psnr, scoreFrame, summarizeHorizon, type FrameScores, type HorizonSummary } from './world-model-metrics';
@@ -100,6 +100,9 @@ export async function evalWorldModel(wm: WorldModel, traj: Trajectory, options: 
   const K = wm.contextFrames;
   const classes = traj.frames.map((f) => rgbToClasses(f));
   const starts = evalStarts(traj, K, o.stride);
+  // The action map's ball clock after each real frame (a reset starts a new game), then along each rollout.
+  const realClock: number[] = [];
+  classes.forEach((f, t) => realClock.push(ballClockAfter(t === 0 || traj.resets.includes(t) ? BALL_CLOCK_MAX : realClock[t - 1], f)));
   const perHorizon: FrameScores[][] = Array.from({ length: o.horizon }, () => []);
   const codeCounts = new Array<number>(wm.codebookSize).fill(0);
   const trueAtT: number[] = [], randomAtT: number[] = [];
@@ -116,6 +119,7 @@ export async function evalWorldModel(wm: WorldModel, traj: Trajectory, options: 
     const group = starts.slice(b, b + o.batch);
     const limits = group.map(reach);
     const contexts = group.map((s) => classes.slice(s - K + 1, s + 1));
+    const clocks = group.map((s) => realClock[s]);
     const randomContexts = group.map((s) => classes.slice(s - K + 1, s + 1));
     const maxH = Math.max(...limits);
     for (let h = 1; h <= maxH; h++) {
@@ -128,7 +132,7 @@ export async function evalWorldModel(wm: WorldModel, traj: Trajectory, options: 
       } else {
         codes = live.map((i) => {
           const t = group[i] + h - 1;
-          return argmax(o.actionMap!.codeProbabilities(actionAt(traj, t), contexts[i].slice(-K), previousActions(traj, t, ACTION_HISTORY)));
+          return argmax(o.actionMap!.codeProbabilities(actionAt(traj, t), contexts[i].slice(-K), previousActions(traj, t, ACTION_HISTORY), clocks[i]));
         });
       }
       codes.forEach((c) => codeCounts[c]++);
@@ -138,6 +142,7 @@ export async function evalWorldModel(wm: WorldModel, traj: Trajectory, options: 
       for (let j = 0; j < live.length; j++) {
         const i = live[j], s = group[i];
         contexts[i].push(preds[j]);
+        clocks[i] = ballClockAfter(clocks[i], preds[j]);
         const rgb = classesToRgb(preds[j]);
         const truth = traj.frames[s + h];
         perHorizon[h - 1].push(scoreFrame(rgb, truth, traj.frames[s]));

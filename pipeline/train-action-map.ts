@@ -44,7 +44,7 @@ export interface TrainActionMapConfig {
 
 export const DEFAULT_TRAIN_ACTION_MAP_CONFIG: TrainActionMapConfig = {
   pairs: '',
-  model: { numActions: DEFAULT_ACTION_MAP_CONFIG.numActions, frameFeatures: true, history: DEFAULT_ACTION_MAP_CONFIG.history, hidden: [64, 64] },
+  model: { numActions: DEFAULT_ACTION_MAP_CONFIG.numActions, frameFeatures: true, history: DEFAULT_ACTION_MAP_CONFIG.history, ballClock: true, hidden: [64, 64] },
   historyDropout: 0.1,
   epochs: 30,
   batchSize: 256,
@@ -111,11 +111,13 @@ export function previousActions(p: Pick<ActionPairs, 'episodes' | 'episode' | 't
  * Input rows for the chosen pairs, as the map encodes them at play time (encodeRow). `hideHistory(r)`
  * true leaves row r's history unknown (training's history dropout).
  */
-export function inputsOf(cfg: ActionMapConfig, p: Pick<ActionPairs, 'action' | 'features' | 'episodes' | 'episode' | 'target'>, idx: readonly number[], hideHistory?: (row: number) => boolean): Float32Array {
+export function inputsOf(
+  cfg: ActionMapConfig, p: Pick<ActionPairs, 'action' | 'features' | 'episodes' | 'episode' | 'target' | 'ballClock'>, idx: readonly number[], hideHistory?: (row: number) => boolean,
+): Float32Array {
   const x = new Float32Array(idx.length * inputSize(cfg));
   idx.forEach((i, r) => {
     const previous = cfg.history > 0 && !hideHistory?.(r) ? previousActions(p, i, cfg.history) : null;
-    encodeRow(cfg, p.action[i], previous, p.features.subarray(i * FRAME_FEATURES, (i + 1) * FRAME_FEATURES), x, r);
+    encodeRow(cfg, p.action[i], previous, p.features.subarray(i * FRAME_FEATURES, (i + 1) * FRAME_FEATURES), x, r, p.ballClock[i]);
   });
   return x;
 }
@@ -212,7 +214,7 @@ export async function trainActionMap(opts: TrainActionMapOptions): Promise<Train
   const valIdx = bySplit.val.length ? bySplit.val : bySplit.train;
   if (!bySplit.val.length) log('train-action-map: no val pairs; choosing the best epoch on the train pairs');
   const stats = pairStats(pairs);
-  log(`train-action-map: ${pairs.code.length} pairs (train ${bySplit.train.length}, val ${bySplit.val.length}, test ${bySplit.test.length}), ${pairs.codebookSize} codes, input ${inputSize(mcfg)} (action${mcfg.history ? ` + ${mcfg.history} previous` : ''}${mcfg.frameFeatures ? ' + frame features' : ''})`);
+  log(`train-action-map: ${pairs.code.length} pairs (train ${bySplit.train.length}, val ${bySplit.val.length}, test ${bySplit.test.length}), ${pairs.codebookSize} codes, input ${inputSize(mcfg)} (action${mcfg.history ? ` + ${mcfg.history} previous` : ''}${mcfg.frameFeatures ? ' + frame features' : ''}${mcfg.ballClock ? ' + ball clock' : ''})`);
   if (stats.tableAccuracy) log(`train-action-map: most frequent code per action (a table) scores ${pct(stats.tableAccuracy.accuracy)} on ${stats.tableAccuracy.split}`);
 
   const model = buildActionMapModel(mcfg, cfg.seed);

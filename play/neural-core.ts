@@ -7,7 +7,7 @@
 // frame's classes, and the frame slides into the context. The decoder runs through the fused,
 // incremental play-time path (play/fast-decoder.ts) or, for reference, LatentActionModel.decode.
 import * as tf from '@tensorflow/tfjs';
-import type { ActionToCode } from '../models/action-map';
+import { BALL_CLOCK_MAX, ballClockAfter, ballClockOf, type ActionToCode } from '../models/action-map';
 import { type LatentActionModel, packFrames, packedShape } from '../models/latent-action';
 import { decodeFrames } from '../pipeline/breakout-decode';
 import { classesToRgb, FRAME_HEIGHT, FRAME_PIXELS, FRAME_WIDTH, rgbToClasses } from '../pipeline/frame-classes';
@@ -95,6 +95,8 @@ export class NeuralGame {
   private stepCount = 0;
   /** Actions since the reset, oldest first (at most HISTORY). */
   private history: number[] = [];
+  /** Steps since the ball was last on screen, for the action map (models/action-map.ts ballClockAfter). */
+  private ballClock = BALL_CLOCK_MAX;
   private startName = '';
   private rgb = new Uint8Array(FRAME_PIXELS * 3);
   private readonly fast: FastDecoder | null;
@@ -157,6 +159,8 @@ export class NeuralGame {
     if (start.frames.length < this.contextFrames) throw new Error(`neural game: start ${start.name} has ${start.frames.length} frames, the model needs ${this.contextFrames}`);
     const k = this.contextFrames;
     this.context = start.frames.slice(start.frames.length - k).map((rgb) => rgbToClasses(rgb));
+    // A start is taken as a game's first frames: with no ball in them, FIRE serves at once.
+    this.ballClock = ballClockOf(start.frames.map((rgb) => rgbToClasses(rgb)));
     this.fast?.reset(this.context);
     this.rgb.set(start.frames[start.frames.length - 1]);
     this.stepCount = 0;
@@ -168,7 +172,7 @@ export class NeuralGame {
   /** The code this action maps to now (without stepping). */
   codeFor(action: number): number {
     this.checkAction(action);
-    return chooseCode(this.codeMap.codeProbabilities(action, this.context, this.history), this.temperature, () => this.rng.next());
+    return chooseCode(this.codeMap.codeProbabilities(action, this.context, this.history, this.ballClock), this.temperature, () => this.rng.next());
   }
 
   step(action: number): NeuralStepResult {
@@ -220,6 +224,7 @@ export class NeuralGame {
 
   private push(classes: Uint8Array): void {
     this.context.push(classes);
+    this.ballClock = ballClockAfter(this.ballClock, classes);
     while (this.context.length > this.contextFrames) this.context.shift();
     this.fast?.push(classes);
   }

@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import {
-  ActionMap, buildActionMapModel, encodeInput, FRAME_FEATURES, frameFeatures, inputSize, sampleCode, temperatureProbabilities,
+  ActionMap, BALL_CLOCK_MAX, ballClockAfter, ballClockOf, buildActionMapModel, encodeInput, FRAME_FEATURES, frameFeatures, inputSize, sampleCode, temperatureProbabilities,
   type ActionMapConfig,
 } from '../../models/action-map';
 import { initBackend } from '../../models/backend';
@@ -82,7 +82,7 @@ describe('action map', () => {
   });
 
   it('learns a code that depends on the action and the screen to 100%', async () => {
-    const cfg: ActionMapConfig = { numActions: 4, codebookSize: 6, frameFeatures: true, history: 0, hidden: [32, 32] };
+    const cfg: ActionMapConfig = { numActions: 4, codebookSize: 6, frameFeatures: true, history: 0, ballClock: false, hidden: [32, 32] };
     const xs = [8, 8, 8, 20, 60, 100, 136, 136, 136];
     const rows: { a: number; ctx: Uint8Array[]; code: number }[] = [];
     for (const x of xs) for (const ball of [false, true]) for (let a = 0; a < 4; a++) {
@@ -120,8 +120,8 @@ describe('action map', () => {
     tf.dispose([x, y]);
   });
 
-  it('lays out the input: action, previous actions (most recent first, unknown = zeros), features', () => {
-    const cfg: ActionMapConfig = { numActions: 4, codebookSize: 3, frameFeatures: true, history: 2, hidden: [] };
+  it('lays out the input: action, previous actions (most recent first, unknown = zeros), features, ball clock', () => {
+    const cfg: ActionMapConfig = { numActions: 4, codebookSize: 3, frameFeatures: true, history: 2, ballClock: false, hidden: [] };
     expect(inputSize(cfg)).toBe(4 * 3 + FRAME_FEATURES);
     const out = new Float32Array(inputSize(cfg));
     encodeInput(cfg, RIGHT, [scene(40)], out, 0, [FIRE, LEFT, NOOP]);
@@ -131,10 +131,32 @@ describe('action map', () => {
     expect(Array.from(out.subarray(0, 12))).toEqual([0, 0, 0, 1, 0, 0, 1, 0, 0, 0, 0, 0]);
     encodeInput(cfg, LEFT, [scene(40)], out, 0);
     expect(Array.from(out.subarray(4, 12))).toEqual([0, 0, 0, 0, 0, 0, 0, 0]);
+
+    const clocked: ActionMapConfig = { ...cfg, ballClock: true };
+    const n = inputSize(cfg);
+    expect(inputSize(clocked)).toBe(n + BALL_CLOCK_MAX + 1);
+    const row = new Float32Array(inputSize(clocked));
+    encodeInput(clocked, LEFT, [scene(40)], row, 0, [2], 5);
+    expect(Array.from(row.subarray(0, n))).toEqual(Array.from(out.subarray(0, n)).map((v, i) => (i < 12 ? [0, 0, 0, 1, 0, 0, 1, 0, 0, 0, 0, 0][i] : v)));
+    expect(Array.from(row.subarray(n)).indexOf(1)).toBe(5);
+    encodeInput(clocked, LEFT, [scene(40)], row, 0); // unknown: as at a game's start
+    expect(Array.from(row.subarray(n)).indexOf(1)).toBe(BALL_CLOCK_MAX);
+    expect(() => encodeInput(clocked, LEFT, [scene(40)], row, 0, null, BALL_CLOCK_MAX + 1)).toThrow(RangeError);
+  });
+
+  it('the ball clock counts the steps since the ball was last on screen, from "not served" at a game start', () => {
+    const ball = scene(40, { x: 50, y: 130 }), none = scene(40);
+    expect(ballClockOf([none, none, none])).toBe(BALL_CLOCK_MAX); // a fresh game: FIRE serves at once
+    expect(ballClockOf([none, ball])).toBe(0);
+    expect(ballClockOf([ball, none, none])).toBe(2);
+    let clock = 0;
+    for (let k = 0; k < BALL_CLOCK_MAX + 5; k++) clock = ballClockAfter(clock, none);
+    expect(clock).toBe(BALL_CLOCK_MAX);
+    expect(ballClockAfter(clock, ball)).toBe(0);
   });
 
   it('an action-only map answers from its table and rejects bad actions', () => {
-    const cfg: ActionMapConfig = { numActions: 4, codebookSize: 3, frameFeatures: false, history: 0, hidden: [] };
+    const cfg: ActionMapConfig = { numActions: 4, codebookSize: 3, frameFeatures: false, history: 0, ballClock: false, hidden: [] };
     const map = new ActionMap(cfg, buildActionMapModel(cfg, 1));
     const p = map.codeProbabilities(2);
     expect(p.length).toBe(3);

@@ -55,7 +55,7 @@ describe('collect-pairs', () => {
     expect(() => actionIndex(2, 'ep-7 step 3')).toThrow(/ep-7 step 3: action 2 is not in Breakout's minimal set/);
   });
 
-  it('writes one pair per window with its code, action index, split and context features', async () => {
+  it('writes one pair per window with its code, action index, split, context features and ball clock', async () => {
     const { ds, xs } = memoryDataset();
     const coder = new PaddleCoder();
     const p = await collectPairsFrom(coder, ds, 4);
@@ -67,6 +67,8 @@ describe('collect-pairs', () => {
       expect(p.action[i]).toBe(actionIndex(ds.episodes[e].actions[t - 1], ''));
       const want = frameFeatures(ds.frames({ episode: e, target: t }).context);
       expect(Array.from(p.features.subarray(i * FRAME_FEATURES, (i + 1) * FRAME_FEATURES))).toEqual(Array.from(want));
+      // The ball shows on odd frames: the clock at the context's end (frame t-1) is 0 there, else 1.
+      expect(p.ballClock[i]).toBe((t - 1) % 2 ? 0 : 1);
     }
     const s = pairStats(p);
     expect(s.splits).toEqual({ train: 10, val: 5, test: 5 });

@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import sharp from 'sharp';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { FRAME_FEATURES, frameFeatures } from '../../models/action-map';
+import { BALL_CLOCK_MAX, FRAME_FEATURES, frameFeatures } from '../../models/action-map';
 import { initBackend } from '../../models/backend';
 import { readCheckpointMeta } from '../../models/checkpoint';
 import { loadActionMap } from '../../pipeline/action-map';
@@ -19,8 +19,9 @@ const NOOP = 0, FIRE = 1, RIGHT = 2, LEFT = 3;
 
 /**
  * Pairs from 10 synthetic episodes (8 train, 1 val, 1 test). The code follows the action, except:
- * LEFT/RIGHT into a wall and FIRE with the ball in play give NOOP's code (the screen tells), and
- * RIGHT right after LEFT gives code 4 (only the previous action tells).
+ * LEFT/RIGHT into a wall and FIRE with the ball in play give NOOP's code (the screen tells), RIGHT
+ * right after LEFT gives code 4 (only the previous action tells), and FIRE without the ball serves
+ * (FIRE's code) only once the ball has been gone 8 steps (only the ball clock tells).
  */
 function syntheticPairs(): ActionPairs & { contexts: Uint8Array[][] } {
   let s = 99;
@@ -30,7 +31,7 @@ function syntheticPairs(): ActionPairs & { contexts: Uint8Array[][] } {
   const p: ActionPairs & { contexts: Uint8Array[][] } = {
     codebookSize: 6, contextFrames: 1,
     episodes: splits.map((split, e) => ({ id: `syn/${e}`, source: 'synthetic', split, frames: 61, actions: actions[e] })),
-    episode: [], target: [], action: [], code: [], features: new Float32Array(10 * 60 * FRAME_FEATURES), contexts: [],
+    episode: [], target: [], action: [], code: [], ballClock: [], features: new Float32Array(10 * 60 * FRAME_FEATURES), contexts: [],
   };
   // A few screens, rendered once: paddle at the left wall, the middle, the right wall; ball or not.
   const xs = [8, 40, 72, 104, 136];
@@ -39,14 +40,15 @@ function syntheticPairs(): ActionPairs & { contexts: Uint8Array[][] } {
     for (let t = 1; t <= 60; t++) {
       const xi = rand() < 0.4 ? (rand() < 0.5 ? 0 : 4) : 1 + Math.floor(rand() * 3);
       const ball = rand() < 0.5;
+      const clock = ball ? 0 : 1 + Math.floor(rand() * BALL_CLOCK_MAX);
       const a = actions[e][t - 1];
       const prev = t >= 2 ? actions[e][t - 2] : -1;
       let code = a;
-      if ((a === LEFT && xi === 0) || (a === RIGHT && xi === 4) || (a === FIRE && ball)) code = NOOP;
+      if ((a === LEFT && xi === 0) || (a === RIGHT && xi === 4) || (a === FIRE && (ball || clock < 8))) code = NOOP;
       else if (a === RIGHT && prev === LEFT) code = 4;
       const ctx = [screens[xi][ball ? 1 : 0]];
       const i = p.code.length;
-      p.episode.push(e); p.target.push(t); p.action.push(a); p.code.push(code); p.contexts.push(ctx);
+      p.episode.push(e); p.target.push(t); p.action.push(a); p.code.push(code); p.ballClock.push(clock); p.contexts.push(ctx);
       frameFeatures(ctx, p.features.subarray(i * FRAME_FEATURES, (i + 1) * FRAME_FEATURES));
     }
   }
@@ -75,7 +77,7 @@ describe('train-action-map', () => {
     expect(meta.width).toBeGreaterThan(300);
   });
 
-  it('reaches 100% on held-out pairs with frame features and the previous action; less without either', { timeout: 300_000 }, async () => {
+  it('reaches 100% on held-out pairs with frame features, the previous action and the ball clock; less without each', { timeout: 300_000 }, async () => {
     const pairs = syntheticPairs();
     const root = mkdtempSync(join(tmpdir(), 'train-action-map-'));
     const out = join(root, 'shipped');
@@ -87,6 +89,9 @@ describe('train-action-map', () => {
     expect(withFeatures.scores.test!.perAction.every((v) => v === 1)).toBe(true);
     const noHistory = await trainActionMap({ config: { ...base, model: { ...full, history: 0 } }, pairs, name: 'h', root, log: () => {} });
     expect(noHistory.scores.test!.accuracy).toBeLessThan(0.97);
+    const noClock = await trainActionMap({ config: { ...base, model: { ...full, ballClock: false } }, pairs, name: 'c', root, log: () => {} });
+    expect(noClock.scores.test!.accuracy).toBeLessThan(0.99);
+    expect(noClock.scores.test!.perAction[FIRE]).toBeLessThan(0.95);
     const actionOnly = await trainActionMap({ config: { ...base, model: { ...full, frameFeatures: false, history: 0, hidden: [16] } }, pairs, name: 'a', root, log: () => {} });
     expect(actionOnly.scores.test!.accuracy).toBeLessThan(noHistory.scores.test!.accuracy);
 
@@ -108,7 +113,7 @@ describe('train-action-map', () => {
     let right = 0;
     pairs.code.forEach((c, i) => {
       const prev = i > 0 && pairs.episode[i - 1] === pairs.episode[i] ? [pairs.action[i - 1]] : [];
-      const p = Array.from(map.codeProbabilities(pairs.action[i], pairs.contexts[i], prev));
+      const p = Array.from(map.codeProbabilities(pairs.action[i], pairs.contexts[i], prev, pairs.ballClock[i]));
       if (p.indexOf(Math.max(...p)) === c) right++;
     });
     expect(right).toBe(pairs.code.length);

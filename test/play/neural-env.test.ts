@@ -10,7 +10,7 @@ import { saveCheckpoint } from '../../models/checkpoint';
 import { classesToRgb, rgbToClasses } from '../../pipeline/frame-classes';
 import { saveWorldModel } from '../../pipeline/world-model';
 import { FastDecoder } from '../../play/fast-decoder';
-import { TableActionMap } from '../../models/action-map';
+import { BALL_CLOCK_MAX, ballClockOf, TableActionMap } from '../../models/action-map';
 import { chooseCode, NeuralGame } from '../../play/neural-core';
 import { loadNeuralEnv } from '../../play/neural-env';
 import { headlessPolicy, neuralActionForKeys, recordNeuralGame, statusLine } from '../../play/play-neural';
@@ -181,19 +181,26 @@ describe('NeuralGame', () => {
     game.dispose();
   });
 
-  it('gives the action map the actions taken since the reset, oldest first', () => {
+  it('gives the action map the actions taken since the reset, oldest first, and the ball clock', () => {
     const seen: number[][] = [];
+    const clocks: (number | undefined)[] = [];
     const map = {
       codebookSize: SMALL.codebookSize,
-      codeProbabilities: (action: number, _ctx: readonly Uint8Array[], previous?: ArrayLike<number> | null) => {
+      codeProbabilities: (action: number, _ctx: readonly Uint8Array[], previous?: ArrayLike<number> | null, ballClock?: number) => {
         seen.push(Array.from(previous ?? []));
+        clocks.push(ballClock);
         return identityTable(SMALL.codebookSize)[action];
       },
     };
-    const game = new NeuralGame(smallModel(), map, starts);
+    const model = smallModel();
+    const game = new NeuralGame(model, map, starts);
     game.reset({ start: 0 });
-    for (const a of [2, 3, 1, 0]) game.step(a);
+    const frames = starts[0].frames.map((f) => rgbToClasses(f));
+    for (const a of [2, 3, 1, 0]) frames.push(rgbToClasses(game.step(a).observation));
     expect(seen).toEqual([[], [2], [2, 3], [2, 3, 1]]);
+    // The clock runs over the start frames (a game's first) and then the predicted ones.
+    expect(clocks).toEqual([0, 1, 2, 3].map((k) => ballClockOf(frames.slice(0, starts[0].frames.length + k))));
+    expect(clocks[0]).toBe(BALL_CLOCK_MAX); // start-00 is a game before its first serve
     game.reset({ start: 0 });
     game.step(3);
     expect(seen[4]).toEqual([]);
