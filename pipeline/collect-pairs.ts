@@ -106,10 +106,9 @@ export async function collectPairsFrom(
   let clock = { episode: -1, frame: -1, value: BALL_CLOCK_MAX };
   const clockAt = (w: Window, context: readonly Uint8Array[]): number => {
     const last = w.target - 1;
-    if (clock.episode === w.episode && clock.frame === last - 1) clock.value = ballClockAfter(clock.value, context[context.length - 1]);
-    else clock.value = ballClockOf(context);
-    clock = { episode: w.episode, frame: last, value: clock.value };
-    return clock.value;
+    const value = clock.episode === w.episode && clock.frame === last - 1 ? ballClockAfter(clock.value, context[context.length - 1]) : ballClockOf(context);
+    clock = { episode: w.episode, frame: last, value };
+    return value;
   };
   for (let b = 0; b < windows.length; b += batch) {
     const group = windows.slice(b, b + batch);

@@ -44,7 +44,7 @@ export interface TrainActionMapConfig {
 
 export const DEFAULT_TRAIN_ACTION_MAP_CONFIG: TrainActionMapConfig = {
   pairs: '',
-  model: { numActions: DEFAULT_ACTION_MAP_CONFIG.numActions, frameFeatures: true, history: DEFAULT_ACTION_MAP_CONFIG.history, ballClock: true, hidden: [64, 64] },
+  model: { numActions: DEFAULT_ACTION_MAP_CONFIG.numActions, frameFeatures: true, history: DEFAULT_ACTION_MAP_CONFIG.history, ballClock: DEFAULT_ACTION_MAP_CONFIG.ballClock, hidden: [64, 64] },
   historyDropout: 0.1,
   epochs: 30,
   batchSize: 256,

@@ -158,9 +158,10 @@ export class NeuralGame {
   resetFrom(start: StartFrames): { observation: Uint8Array; info: NeuralStepInfo } {
     if (start.frames.length < this.contextFrames) throw new Error(`neural game: start ${start.name} has ${start.frames.length} frames, the model needs ${this.contextFrames}`);
     const k = this.contextFrames;
-    this.context = start.frames.slice(start.frames.length - k).map((rgb) => rgbToClasses(rgb));
+    const classes = start.frames.map((rgb) => rgbToClasses(rgb));
+    this.context = classes.slice(classes.length - k);
     // A start is taken as a game's first frames: with no ball in them, FIRE serves at once.
-    this.ballClock = ballClockOf(start.frames.map((rgb) => rgbToClasses(rgb)));
+    this.ballClock = ballClockOf(classes);
     this.fast?.reset(this.context);
     this.rgb.set(start.frames[start.frames.length - 1]);
     this.stepCount = 0;
