@@ -71,7 +71,7 @@ export interface ActionMapConfig {
   hidden: number[];
 }
 
-export const DEFAULT_ACTION_MAP_CONFIG: ActionMapConfig = { numActions: 4, codebookSize: 8, frameFeatures: true, history: 4, ballClock: true, hidden: [64, 64] };
+export const DEFAULT_ACTION_MAP_CONFIG: ActionMapConfig = { numActions: 4, codebookSize: 8, frameFeatures: true, history: 4, ballClock: false, hidden: [64, 64] };
 
 // Breakout's screen in colour-class frames (pipeline/frame-classes.ts, 210x160, one byte per pixel):
 // the ball and the paddle are red, class 2 of BREAKOUT_PALETTE (a test checks it against the palette),

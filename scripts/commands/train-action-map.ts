@@ -33,7 +33,7 @@ export const trainActionMapCommand: CommandModule<object, Args> = {
       .option('out', { type: 'string', describe: 'Also save the checkpoint here, e.g. checkpoints/action-map (default: only in the run folder)' })
       .option('features', { type: 'boolean', default: D.model.frameFeatures, describe: 'Give the map frame features (paddle, ball) of the current frames; --no-features: actions only' })
       .option('history', { type: 'number', default: D.model.history, describe: 'Previous actions the map sees besides the current one (0 = none); the paddle lags its controller' })
-      .option('ball-clock', { type: 'boolean', default: D.model.ballClock, describe: 'Give the map the steps since the ball was last seen (a lost life and the next serve come a fixed while after the ball goes); --no-ball-clock: not' })
+      .option('ball-clock', { type: 'boolean', default: D.model.ballClock, describe: 'Give the map the steps since the ball was last seen (a lost life and the next serve come a fixed while after the ball goes; off by default: README, "The ball clock")' })
       .option('hidden', { type: 'number', array: true, default: D.model.hidden, describe: 'Hidden layer widths' })
       .option('epochs', { type: 'number', default: D.epochs, describe: 'Passes over the train pairs' })
       .option('batch', { type: 'number', default: D.batchSize, describe: 'Pairs per step' })

@@ -82,7 +82,7 @@ describe('train-action-map', () => {
     const root = mkdtempSync(join(tmpdir(), 'train-action-map-'));
     const out = join(root, 'shipped');
     const base = { ...DEFAULT_TRAIN_ACTION_MAP_CONFIG, epochs: 60, batchSize: 64, lr: 0.01, backend: 'cpu' as const };
-    const full = { ...base.model, history: 2, hidden: [32, 32] };
+    const full = { ...base.model, history: 2, ballClock: true, hidden: [32, 32] };
     const withFeatures = await trainActionMap({ config: { ...base, out, model: full }, pairs, name: 'f', root, log: () => {} });
     expect(withFeatures.scores.test!.accuracy).toBe(1);
     expect(withFeatures.scores.val!.accuracy).toBe(1);
