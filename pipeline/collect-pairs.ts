@@ -14,6 +14,7 @@ import { BALL_CLOCK_MAX, ballClockAfter, ballClockOf, FRAME_FEATURES, frameFeatu
 import { readCheckpointIndex } from '../models/checkpoint';
 import { writeFileAtomic, writeJsonAtomic } from './atomic';
 import { UserError } from './errors';
+import { fieldBall } from './breakout-decode';
 import { actionIndex } from './eval-world-model';
 import { buildLatentDataset, type LatentDataset, type Split, type Window } from './latent-dataset';
 import { Progress, onInterrupt } from './progress';
@@ -37,6 +38,8 @@ export interface CollectPairsConfig {
   testShare: number;
   /** Transitions encoded per encoder call. */
   batch: number;
+  /** Give a ball that comes back the code under which the decoder draws one (comebackCode). */
+  relabelComebacks: boolean;
   backend: BackendPreference;
 }
 
@@ -48,6 +51,7 @@ export const DEFAULT_COLLECT_PAIRS_CONFIG: CollectPairsConfig = {
   valShare: 0.1,
   testShare: 0.1,
   batch: 32,
+  relabelComebacks: false,
   backend: 'auto',
 };
 
@@ -66,6 +70,8 @@ export interface ActionPairs {
   code: number[];
   /** The ball clock at the end of the context (ballClockAfter over the episode's frames 0..target-1). */
   ballClock: number[];
+  /** Pairs whose code comebackCode changed, as [pair, the encoder's code]. */
+  relabelled: [number, number][];
   /** FRAME_FEATURES floats per pair: frameFeatures() of the context. */
   features: Float32Array;
 }
@@ -78,18 +84,40 @@ export interface PairsJson extends Omit<ActionPairs, 'features'> {
   actionNames: readonly string[];
 }
 
-/** The code encoder of a world model, as collectPairsFrom needs it (a WorldModel, or a stand-in in tests). */
+/** The encoder and decoder of a world model, as collectPairsFrom needs them (a WorldModel, or a stand-in in tests). */
 export interface CodeNamer {
   readonly contextFrames: number;
   readonly codebookSize: number;
   inferCodes(contexts: Uint8Array[][], nexts: Uint8Array[]): ArrayLike<number>;
+  predict(contexts: Uint8Array[][], codes: ArrayLike<number>): Uint8Array[];
+}
+
+/**
+ * The code a pair should teach the action map when the ball comes back (none in the last context frame,
+ * one in the target: a serve, or the ball out of the bricks, where it is not red). The encoder names
+ * most serves "nothing happened" (code 0: a serve is rare, and where the new ball shows is not up to the
+ * player), so a map trained on its codes never serves, though the decoder draws a served ball under
+ * other codes (README, "Serving: relabelled comebacks"). If the encoder's own code draws no ball, the pair takes the code
+ * whose decoded ball lies nearest the real one; if none draws a ball, the encoder's code stays.
+ */
+export function comebackCode(wm: CodeNamer, context: Uint8Array[], target: Uint8Array, code: number): number {
+  const truth = fieldBall(target);
+  if (!truth || fieldBall(context[context.length - 1])) return code;
+  const codes = Array.from({ length: wm.codebookSize }, (_, c) => c);
+  const distance = wm.predict(codes.map(() => context), codes).map((frame) => {
+    const ball = fieldBall(frame);
+    return ball ? Math.abs(ball.x - truth.x) + Math.abs(ball.y - truth.y) : Infinity;
+  });
+  if (distance[code] < Infinity) return code;
+  const best = distance.indexOf(Math.min(...distance));
+  return distance[best] < Infinity ? best : code;
 }
 
 /** Encode every window of the dataset (all splits) into pairs. `onBatch` reports progress; return false to stop. */
 export async function collectPairsFrom(
   wm: CodeNamer,
   ds: LatentDataset,
-  batch: number,
+  { batch, relabelComebacks }: Pick<CollectPairsConfig, 'batch' | 'relabelComebacks'>,
   onBatch?: (done: number, total: number) => boolean | void,
 ): Promise<ActionPairs> {
   if (ds.contextFrames !== wm.contextFrames) throw new Error(`dataset has ${ds.contextFrames} context frames, the world model ${wm.contextFrames}`);
@@ -98,7 +126,7 @@ export async function collectPairsFrom(
     codebookSize: wm.codebookSize,
     contextFrames: wm.contextFrames,
     episodes: ds.episodes.map((e) => ({ id: e.id, source: e.source, split: e.split, frames: e.frames, actions: e.actions.map((a, k) => actionIndex(a, `${e.source} step ${k}`)) })),
-    episode: [], target: [], action: [], code: [], ballClock: [],
+    episode: [], target: [], action: [], code: [], ballClock: [], relabelled: [],
     features: new Float32Array(windows.length * FRAME_FEATURES),
   };
   // The ball clock runs along each episode's windows, which come in order. The first window of a game
@@ -119,7 +147,9 @@ export async function collectPairsFrom(
       out.episode.push(w.episode);
       out.target.push(w.target);
       out.action.push(actionIndex(ds.action(w), `${ds.episodes[w.episode].source} step ${w.target - 1}`));
-      out.code.push(codes[i]);
+      const code = relabelComebacks ? comebackCode(wm, frames[i].context, frames[i].target, codes[i]) : codes[i];
+      if (code !== codes[i]) out.relabelled.push([n, codes[i]]);
+      out.code.push(code);
       out.ballClock.push(clockAt(w, frames[i].context));
       frameFeatures(frames[i].context, out.features.subarray(n * FRAME_FEATURES, (n + 1) * FRAME_FEATURES));
     });
@@ -145,6 +175,8 @@ export interface PairStats {
   tableAccuracy: { split: Split; accuracy: number } | null;
   /** Codes seen at least once. */
   codesUsed: number;
+  /** Pairs comebackCode relabelled, by the encoder's code (rows) and the new one (columns). */
+  relabelled: number[][];
 }
 
 export function pairStats(p: ActionPairs, numActions = ACTION_NAMES.length): PairStats {
@@ -168,7 +200,10 @@ export function pairStats(p: ActionPairs, numActions = ACTION_NAMES.length): Pai
     for (let i = 0; i < p.code.length; i++) if (p.episodes[p.episode[i]].split === judged && best[p.action[i]] === p.code[i]) right++;
     tableAccuracy = { split: judged, accuracy: right / splits[judged] };
   }
-  return { pairs: p.code.length, splits, actionHistogram, codeByAction, tableAccuracy, codesUsed: codeByAction[0].map((_, c) => codeByAction.some((r) => r[c] > 0)).filter(Boolean).length };
+  const relabelled = Array.from({ length: p.codebookSize }, () => new Array<number>(p.codebookSize).fill(0));
+  for (const [i, from] of p.relabelled) relabelled[from][p.code[i]]++;
+  const codesUsed = codeByAction[0].map((_, c) => codeByAction.some((r) => r[c] > 0)).filter(Boolean).length;
+  return { pairs: p.code.length, splits, actionHistogram, codeByAction, tableAccuracy, codesUsed, relabelled };
 }
 
 /** The statistics as plain text: action histogram per split, then the code distribution per action (shares). */
@@ -182,6 +217,8 @@ export function formatPairStats(s: PairStats): string {
     const total = row.reduce((x, y) => x + y, 0) || 1;
     lines.push(`  ${(ACTION_NAMES[a] ?? String(a)).padEnd(25)}${row.map((c) => ((100 * c) / total).toFixed(1).padStart(5)).join(' ')}`);
   });
+  const moves = s.relabelled.flatMap((row, from) => row.flatMap((n, to) => (n ? [`${from}->${to} ${n}`] : [])));
+  lines.push(`comebacks relabelled: ${moves.length ? moves.join(', ') : 'none'}`);
   if (s.tableAccuracy) lines.push(`most frequent code per action (action alone), ${s.tableAccuracy.split} accuracy: ${(100 * s.tableAccuracy.accuracy).toFixed(2)}%`);
   return lines.join('\n');
 }
@@ -191,7 +228,7 @@ export function writePairs(dir: string, p: ActionPairs, worldModel: string): voi
   const json: PairsJson = {
     format: PAIRS_FORMAT, version: 1, worldModel, featureSize: FRAME_FEATURES, actionNames: ACTION_NAMES,
     codebookSize: p.codebookSize, contextFrames: p.contextFrames, episodes: p.episodes,
-    episode: p.episode, target: p.target, action: p.action, code: p.code, ballClock: p.ballClock,
+    episode: p.episode, target: p.target, action: p.action, code: p.code, ballClock: p.ballClock, relabelled: p.relabelled,
   };
   writeFileAtomic(join(dir, 'features.f32'), new Uint8Array(p.features.buffer, p.features.byteOffset, p.features.byteLength));
   writeJsonAtomic(join(dir, 'pairs.json'), json);
@@ -218,7 +255,7 @@ export function readPairs(dir: string): ActionPairs & { worldModel: string } {
   const buf = readFileSync(fpath);
   if (buf.byteLength !== n * FRAME_FEATURES * 4) throw new UserError(`${fpath}: ${buf.byteLength} bytes, expected ${n * FRAME_FEATURES * 4} (truncated?)`);
   const features = new Float32Array(buf.buffer.slice(buf.byteOffset, buf.byteOffset + buf.byteLength));
-  return { ...j, features };
+  return { ...j, relabelled: j.relabelled ?? [], features };
 }
 
 /** The newest data/runs/collect-pairs-* folder with a pairs.json (the default --pairs of training). */
@@ -316,7 +353,7 @@ export async function collectPairs(opts: CollectPairsOptions): Promise<CollectPa
   const progress = new Progress({ total, label: 'collect-pairs', unit: 'pair' });
   let pairs: ActionPairs;
   try {
-    pairs = await collectPairsFrom(wm, ds, cfg.batch, (done) => { progress.update(done); return !stopping; });
+    pairs = await collectPairsFrom(wm, ds, cfg, (done) => { progress.update(done); return !stopping; });
   } finally {
     progress.finish();
     removeInterrupt();

@@ -14,6 +14,7 @@ interface Args {
   'val-share': number;
   'test-share': number;
   batch: number;
+  'relabel-comebacks': boolean;
   backend: string;
 }
 
@@ -32,6 +33,7 @@ export const collectPairsCommand: CommandModule<object, Args> = {
       .option('val-share', { type: 'number', default: D.valShare, describe: 'Share of episodes for validation (keep equal to stage 3)' })
       .option('test-share', { type: 'number', default: D.testShare, describe: 'Share of episodes for test (keep equal to stage 3)' })
       .option('batch', { type: 'number', default: D.batch, describe: 'Transitions per encoder call' })
+      .option('relabel-comebacks', { type: 'boolean', default: D.relabelComebacks, describe: 'Where the ball comes back and the encoder\'s code draws none, take the code whose decoded ball is nearest the real one (off by default: see the README, "Serving: relabelled comebacks")' })
       .option('backend', { type: 'string', choices: BACKEND_CHOICES, default: D.backend, describe: 'TensorFlow.js backend' }),
   handler: async (args) => {
     for (const [flag, v, ok] of [
@@ -44,7 +46,8 @@ export const collectPairsCommand: CommandModule<object, Args> = {
     }
     const config: CollectPairsConfig = {
       worldModel: args['world-model'], data: args.data, maxEpisodes: args['max-episodes'], cacheDir: args['cache-dir'],
-      valShare: args['val-share'], testShare: args['test-share'], batch: args.batch, backend: args.backend as BackendPreference,
+      valShare: args['val-share'], testShare: args['test-share'], batch: args.batch,
+      relabelComebacks: args['relabel-comebacks'], backend: args.backend as BackendPreference,
     };
     await collectPairs({ config, name: args.name });
   },

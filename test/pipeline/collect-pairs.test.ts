@@ -21,15 +21,25 @@ import { drawScene } from './breakout-frames';
 
 const ALE = [0, 1, 3, 4];
 
-/** A stand-in encoder whose code is a known function of the target frame's paddle position. */
+/**
+ * A stand-in world model. The encoder's code is a known function of the target frame's paddle position;
+ * the decoder draws a ball far off under code 3, near (45, 122) under code 4, none under the others.
+ */
 class PaddleCoder implements CodeNamer {
   readonly contextFrames = 2;
   readonly codebookSize = 5;
   calls = 0;
+  private readonly drawn = new Map([
+    [3, rgbToClasses(drawScene({ paddleX: 60, ball: { x: 120, y: 170 } }))],
+    [4, rgbToClasses(drawScene({ paddleX: 60, ball: { x: 45, y: 122 } }))],
+  ]);
   inferCodes(contexts: Uint8Array[][], nexts: Uint8Array[]): number[] {
     this.calls++;
     expect(contexts.every((c) => c.length === 2)).toBe(true);
     return nexts.map((n) => { let x = 0; while (n[190 * 160 + x] !== 2) x++; return x % 5; });
+  }
+  predict(contexts: Uint8Array[][], codes: ArrayLike<number>): Uint8Array[] {
+    return contexts.map((c, i) => this.drawn.get(codes[i]) ?? c[c.length - 1]);
   }
 }
 
@@ -58,9 +68,10 @@ describe('collect-pairs', () => {
   it('writes one pair per window with its code, action index, split, context features and ball clock', async () => {
     const { ds, xs } = memoryDataset();
     const coder = new PaddleCoder();
-    const p = await collectPairsFrom(coder, ds, 4);
+    const p = await collectPairsFrom(coder, ds, { batch: 4, relabelComebacks: false });
     expect(p.code.length).toBe(4 * 5); // windows: targets 2..6 of each episode
     expect(coder.calls).toBe(5);
+    expect(p.relabelled).toEqual([]);
     for (let i = 0; i < p.code.length; i++) {
       const e = p.episode[i], t = p.target[i];
       expect(p.code[i]).toBe(xs[e][t] % 5);
@@ -79,6 +90,25 @@ describe('collect-pairs', () => {
     expect(p.episodes[1].actions).toEqual(ds.episodes[1].actions.map((a) => actionIndex(a, '')));
     expect(formatPairStats(s)).toMatch(/20 pairs \(train 10, val 5, test 5\)/);
     expect(s.tableAccuracy?.split).toBe('test');
+  });
+
+  it('gives a ball that comes back the code whose decoded ball is nearest, unless its own code draws one', async () => {
+    const { ds, xs } = memoryDataset();
+    const p = await collectPairsFrom(new PaddleCoder(), ds, { batch: 4, relabelComebacks: true });
+    let comebacks = 0;
+    for (let i = 0; i < p.code.length; i++) {
+      const own = xs[p.episode[i]][p.target[i]] % 5;
+      // The ball shows on odd frames only: every odd target is a comeback.
+      const comeback = p.target[i] % 2 === 1;
+      if (comeback) comebacks++;
+      expect(p.code[i]).toBe(comeback && own < 3 ? 4 : own);
+    }
+    expect(comebacks).toBe(8);
+    const moved = p.relabelled.map(([i, from]) => [p.code[i], from]);
+    expect(moved.length).toBeGreaterThan(0);
+    expect(moved.every(([to, from]) => to === 4 && from < 3)).toBe(true);
+    expect(pairStats(p).relabelled[moved[0][1]][4]).toBeGreaterThan(0);
+    expect(formatPairStats(pairStats(p))).toMatch(/comebacks relabelled: \d->4 \d/);
   });
 
   it('runs the encoder of a saved world model over a real tiny recording, end to end', { timeout: 300_000 }, async () => {

@@ -31,7 +31,7 @@ function syntheticPairs(): ActionPairs & { contexts: Uint8Array[][] } {
   const p: ActionPairs & { contexts: Uint8Array[][] } = {
     codebookSize: 6, contextFrames: 1,
     episodes: splits.map((split, e) => ({ id: `syn/${e}`, source: 'synthetic', split, frames: 61, actions: actions[e] })),
-    episode: [], target: [], action: [], code: [], ballClock: [], features: new Float32Array(10 * 60 * FRAME_FEATURES), contexts: [],
+    episode: [], target: [], action: [], code: [], ballClock: [], relabelled: [], features: new Float32Array(10 * 60 * FRAME_FEATURES), contexts: [],
   };
   // A few screens, rendered once: paddle at the left wall, the middle, the right wall; ball or not.
   const xs = [8, 40, 72, 104, 136];
