@@ -97,8 +97,8 @@ export interface CodeNamer {
  * one in the target: a serve, or the ball out of the bricks, where it is not red). The encoder names
  * most serves "nothing happened" (code 0: a serve is rare, and where the new ball shows is not up to the
  * player), so a map trained on its codes never serves, though the decoder draws a served ball under
- * other codes (README, "Serving: relabelled comebacks"). If the encoder's own code draws no ball, the pair takes the code
- * whose decoded ball lies nearest the real one; if none draws a ball, the encoder's code stays.
+ * other codes (README, "Serving: relabelled comebacks"). If the encoder's own code draws no ball, the
+ * pair takes the code whose decoded ball lies nearest the real one; if none draws one, its code stays.
  */
 export function comebackCode(wm: CodeNamer, context: Uint8Array[], target: Uint8Array, code: number): number {
   const truth = fieldBall(target);
