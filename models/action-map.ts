@@ -206,6 +206,23 @@ export function ballClockAfter(clock: number, frame: Uint8Array): number {
 /** The ball clock after a game's first frames (oldest first): BALL_CLOCK_MAX while none has shown the ball. */
 export const ballClockOf = (frames: readonly Uint8Array[]): number => frames.reduce(ballClockAfter, BALL_CLOCK_MAX);
 
+/** The ball clock from which FIRE serves in the real game: the lost life goes on the 8th step without the ball. */
+export const SERVE_CLOCK = 8;
+const FIRE = 1;
+
+/**
+ * The serve rule. The encoder names most serves "nothing happened", so the map seldom picks a code
+ * under which the decoder draws a new ball, though several codes do (README, "The serve rule"). When
+ * FIRE is pressed with the ball gone for SERVE_CLOCK steps or more and the map's `chosen` code draws
+ * no ball, play the most likely code (by `probs`) that draws one; if none does, `chosen`.
+ * `drawsBall(code)` runs the decoder, so it is asked only as far as needed.
+ */
+export function serveCode(action: number, clock: number, probs: ArrayLike<number>, chosen: number, drawsBall: (code: number) => boolean): number {
+  if (action !== FIRE || clock < SERVE_CLOCK || drawsBall(chosen)) return chosen;
+  const byProbability = Array.from(probs, (_, c) => c).filter((c) => c !== chosen).sort((a, b) => probs[b] - probs[a] || a - b);
+  return byProbability.find(drawsBall) ?? chosen;
+}
+
 export const inputSize = (cfg: ActionMapConfig): number =>
   cfg.numActions * (1 + cfg.history) + (cfg.frameFeatures ? FRAME_FEATURES : 0) + (cfg.ballClock ? BALL_CLOCK_MAX + 1 : 0);
 

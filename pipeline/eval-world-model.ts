@@ -6,11 +6,12 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { classesToRgb, FRAME_HEIGHT, FRAME_WIDTH, rgbToClasses } from './frame-classes';
+import { fieldBall } from './breakout-decode';
 import { writePng } from './png';
 import { Prng } from './prng';
 import { crossesReset, type Trajectory } from './trajectory';
 import { UserError } from './errors';
-import { BALL_CLOCK_MAX, ballClockAfter, type ActionToCode } from '../models/action-map';
+import { BALL_CLOCK_MAX, ballClockAfter, serveCode, type ActionToCode } from '../models/action-map';
 import { loadActionMap } from './action-map';
 import type { WorldModel } from './world-model';
 import { deltaTPsnr, psnr, scoreFrame, summarizeHorizon, type FrameScores, type HorizonSummary } from './world-model-metrics';
@@ -51,6 +52,8 @@ export interface EvalWorldModelOptions {
   stride: number;
   mode: EvalMode;
   actionMap?: ActionToCode;
+  /** In act mode, FIRE after a lost ball takes a code that serves, as in the neural game (serveCode). */
+  serveRule: boolean;
   /** Where to write start-SSSS/pred-HHH.png (none when undefined). */
   outDir?: string;
   /** Horizons to report (those <= horizon). */
@@ -62,7 +65,7 @@ export interface EvalWorldModelOptions {
   batch: number;
 }
 
-export const DEFAULT_EVAL_OPTIONS: EvalWorldModelOptions = { horizon: 30, stride: 10, mode: 'reconstruct', report: [1, 5, 10, 30], deltaT: 4, seed: 0, batch: 8 };
+export const DEFAULT_EVAL_OPTIONS: EvalWorldModelOptions = { horizon: 30, stride: 10, mode: 'reconstruct', serveRule: true, report: [1, 5, 10, 30], deltaT: 4, seed: 0, batch: 8 };
 
 export interface EvalWorldModelResult {
   source: string;
@@ -131,8 +134,10 @@ export async function evalWorldModel(wm: WorldModel, traj: Trajectory, options: 
         codes = Array.from(real);
       } else {
         codes = live.map((i) => {
-          const t = group[i] + h - 1;
-          return argmax(o.actionMap!.codeProbabilities(actionAt(traj, t), contexts[i].slice(-K), previousActions(traj, t, ACTION_HISTORY), clocks[i]));
+          const t = group[i] + h - 1, action = actionAt(traj, t), context = contexts[i].slice(-K);
+          const probs = o.actionMap!.codeProbabilities(action, context, previousActions(traj, t, ACTION_HISTORY), clocks[i]);
+          const chosen = argmax(probs);
+          return o.serveRule ? serveCode(action, clocks[i], probs, chosen, (c) => fieldBall(wm.predict([context], [c])[0]) !== null) : chosen;
         });
       }
       codes.forEach((c) => codeCounts[c]++);

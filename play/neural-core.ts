@@ -3,13 +3,14 @@
 // only), so the terminal player, the benchmark and the web page all run exactly this.
 //
 // State: the last K colour-class frames. step(action): the action map gives a distribution over the
-// codebook, we take the most likely code (temperature 0) or sample one, the decoder predicts the next
-// frame's classes, and the frame slides into the context. The decoder runs through the fused,
+// codebook, we take the most likely code (temperature 0) or sample one (and FIRE after a lost ball
+// takes a code that serves: serveCode), the decoder predicts the next frame's classes, and the frame
+// slides into the context. The decoder runs through the fused,
 // incremental play-time path (play/fast-decoder.ts) or, for reference, LatentActionModel.decode.
 import * as tf from '@tensorflow/tfjs';
-import { BALL_CLOCK_MAX, ballClockAfter, ballClockOf, type ActionToCode } from '../models/action-map';
+import { BALL_CLOCK_MAX, ballClockAfter, ballClockOf, serveCode, type ActionToCode } from '../models/action-map';
 import { type LatentActionModel, packFrames, packedShape } from '../models/latent-action';
-import { decodeFrames } from '../pipeline/breakout-decode';
+import { decodeFrames, fieldBall } from '../pipeline/breakout-decode';
 import { classesToRgb, FRAME_HEIGHT, FRAME_PIXELS, FRAME_WIDTH, rgbToClasses } from '../pipeline/frame-classes';
 import { Prng } from '../pipeline/prng';
 import { FastDecoder } from './fast-decoder';
@@ -81,6 +82,8 @@ export interface NeuralGameOptions {
   seed?: number;
   /** Use the fused play-time decoder (play/fast-decoder.ts) when the model's layout allows. Default true. */
   fast?: boolean;
+  /** FIRE serves a new ball once the old one has been gone long enough (models/action-map.ts serveCode). Default true. */
+  serveRule?: boolean;
 }
 
 export class NeuralGame {
@@ -88,6 +91,7 @@ export class NeuralGame {
   readonly actionNames = ACTION_NAMES;
   readonly observationShape = [FRAME_HEIGHT, FRAME_WIDTH, 3] as const;
   readonly temperature: number;
+  readonly serveRule: boolean;
 
   private rng: Prng;
   /** Class frames of the context, oldest first (K of them). */
@@ -117,6 +121,7 @@ export class NeuralGame {
       throw new Error(`neural game: the action map has ${codeMap.codebookSize} codes, the world model ${model.config.codebookSize}`);
     }
     this.temperature = opts.temperature ?? 0;
+    this.serveRule = opts.serveRule ?? true;
     if (!(this.temperature >= 0)) throw new Error(`temperature must be >= 0, not ${this.temperature}`);
     this.rng = new Prng(opts.seed ?? 0);
     this.fast = opts.fast !== false && FastDecoder.supports(model) ? new FastDecoder(model) : null;
@@ -170,17 +175,16 @@ export class NeuralGame {
     return { observation: this.rgb.slice(), info: { step: 0, code: -1, latencyMs: 0, start: start.name } };
   }
 
-  /** The code this action maps to now (without stepping). */
-  codeFor(action: number): number {
-    this.checkAction(action);
-    return chooseCode(this.codeMap.codeProbabilities(action, this.context, this.history, this.ballClock), this.temperature, () => this.rng.next());
-  }
-
   step(action: number): NeuralStepResult {
     if (this.context.length === 0) throw new Error('neural game: call reset() before step()');
+    this.checkAction(action);
     const t0 = now();
-    const code = this.codeFor(action);
-    const next = this.predict(code);
+    const probs = this.codeMap.codeProbabilities(action, this.context, this.history, this.ballClock);
+    const predicted = new Map<number, Uint8Array>();
+    const predictOnce = (c: number): Uint8Array => predicted.get(c) ?? predicted.set(c, this.predict(c)).get(c)!;
+    const chosen = chooseCode(probs, this.temperature, () => this.rng.next());
+    const code = this.serveRule ? serveCode(action, this.ballClock, probs, chosen, (c) => fieldBall(predictOnce(c)) !== null) : chosen;
+    const next = predictOnce(code);
     this.push(next);
     this.history.push(action);
     if (this.history.length > HISTORY) this.history.shift();

@@ -22,6 +22,8 @@ export interface NeuralEnvOptions {
   /** 0 = most likely code; > 0 samples codes with this temperature. */
   temperature?: number;
   seed?: number;
+  /** FIRE after a lost ball plays a code that serves (NeuralGameOptions.serveRule). Default true. */
+  serveRule?: boolean;
 }
 
 /** The action map of a checkpoint folder (an MLP from stage 4, or a fixed code table), checked against the world model. */
@@ -52,7 +54,7 @@ export async function loadNeuralEnv(opts: NeuralEnvOptions = {}): Promise<Loaded
   const worldModel = await WorldModel.load(wmDir);
   const codeMap = await loadCodeMap(amDir, worldModel.codebookSize);
   const starts = await loadStartFrames(sfDir);
-  const game = new NeuralGame(worldModel.model, codeMap, starts, { temperature: opts.temperature, seed: opts.seed });
+  const game = new NeuralGame(worldModel.model, codeMap, starts, { temperature: opts.temperature, seed: opts.seed, serveRule: opts.serveRule });
   const cfg = worldModel.config;
   return {
     game,

@@ -1,4 +1,4 @@
-// npm run eval:serves -- [--action-map DIR] [--world-model DIR] [--wait 8] [--steps 150]
+// npm run eval:serves -- [--action-map DIR] [--world-model DIR] [--wait 8] [--steps 150] [--no-serve-rule]
 //
 // Does FIRE serve a new ball in the neural game? From each start frame it plays --steps steps: NOOP
 // while a ball shows; once it is gone, NOOP for --wait more steps, then FIRE until a ball shows. In the
@@ -17,6 +17,7 @@ const args = yargs(hideBin(process.argv))
   .option('world-model', { type: 'string', default: 'checkpoints/world-model', describe: 'World model checkpoint folder' })
   .option('action-map', { type: 'string', default: 'checkpoints/action-map', describe: 'Action map checkpoint folder' })
   .option('wait', { type: 'number', default: 8, describe: 'Steps of NOOP after the ball left before FIRE is pressed' })
+  .option('serve-rule', { type: 'boolean', default: true, describe: 'Let FIRE play a code that serves, as the players do (--no-serve-rule: the map alone)' })
   .option('steps', { type: 'number', default: 150, describe: 'Steps played from each start' })
   .check((a) => (Number.isInteger(a.wait) && a.wait >= 0 && Number.isInteger(a.steps) && a.steps > 0) || 'wait must be an integer >= 0, steps > 0')
   .strict()
@@ -24,8 +25,8 @@ const args = yargs(hideBin(process.argv))
   .parseSync();
 
 async function main(): Promise<void> {
-  const { game, description } = await loadNeuralEnv({ worldModel: args.worldModel, actionMap: args.actionMap });
-  console.log(`${description}; NOOP for ${args.wait} steps after the ball leaves, then FIRE`);
+  const { game, description } = await loadNeuralEnv({ worldModel: args.worldModel, actionMap: args.actionMap, serveRule: args.serveRule });
+  console.log(`${description}; NOOP for ${args.wait} steps after the ball leaves, then FIRE (serve rule ${args.serveRule ? 'on' : 'off'})`);
   console.log('start  lost  served  back without FIRE  steps without a ball');
   const total = { lost: 0, served: 0, back: 0, without: 0 };
   for (let start = 0; ; start++) {

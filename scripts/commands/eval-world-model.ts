@@ -17,6 +17,7 @@ interface Args {
   stride: number;
   mode: string;
   'action-map': string;
+  'serve-rule': boolean;
   out?: string;
   json?: boolean;
   'write-meta': boolean;
@@ -40,6 +41,7 @@ export const evalWorldModelCommand: CommandModule<object, Args> = {
       .option('stride', { type: 'number', default: 10, describe: 'Steps between start indices' })
       .option('mode', { type: 'string', choices: ['reconstruct', 'act'], default: 'reconstruct', describe: 'Codes from the encoder on the real frames, or from the real actions through the action map' })
       .option('action-map', { type: 'string', default: 'checkpoints/action-map', describe: 'Action map checkpoint (for --mode act)' })
+      .option('serve-rule', { type: 'boolean', default: true, describe: 'In act mode, FIRE after a lost ball plays a code that serves, as the players do (--no-serve-rule: the map alone)' })
       .option('out', { type: 'string', describe: 'Folder for predicted frames (DIR/<trajectory>/start-SSSS/pred-HHH.png); default data/eval/world-model-<time>' })
       .option('json', { type: 'boolean', default: false, describe: 'Print the results as one JSON line at the end' })
       .option('write-meta', { type: 'boolean', default: false, describe: "Record the figures in the checkpoint's checkpoint.json (--mode act: the action map's too)" })
@@ -66,15 +68,15 @@ export const evalWorldModelCommand: CommandModule<object, Args> = {
     for (const path of args.trajectory) {
       const traj = await loadTrajectory(path);
       const name = path.replace(/\/+$/, '').split('/').pop()!.replace(/\.json$/, '');
-      const r = await evalWorldModel(wm, traj, { horizon: args.horizon, stride: args.stride, mode, actionMap, outDir: join(out, name), batch: args.batch });
+      const r = await evalWorldModel(wm, traj, { horizon: args.horizon, stride: args.stride, mode, actionMap, serveRule: args['serve-rule'], outDir: join(out, name), batch: args.batch });
       results.push(r);
       log(formatEvalTable(r));
       log('');
     }
-    writeJsonAtomic(join(out, 'results.json'), { checkpoint: args.checkpoint, mode, horizon: args.horizon, stride: args.stride, results });
+    writeJsonAtomic(join(out, 'results.json'), { checkpoint: args.checkpoint, mode, serveRule: args['serve-rule'], horizon: args.horizon, stride: args.stride, results });
     log(`predicted frames and results.json in ${out}`);
     if (args['write-meta']) {
-      const figures = { results, command: ['npm', 'run', 'eval:world-model', '--', ...process.argv.slice(3)], at: new Date().toISOString() };
+      const figures = { results, serveRule: args['serve-rule'], command: ['npm', 'run', 'eval:world-model', '--', ...process.argv.slice(3)], at: new Date().toISOString() };
       recordCheckpointEval(args.checkpoint, figures, mode);
       if (mode === 'act') recordCheckpointEval(args['action-map'], figures, mode);
     }

@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import {
-  ActionMap, BALL_CLOCK_MAX, ballClockAfter, ballClockOf, buildActionMapModel, encodeInput, FRAME_FEATURES, frameFeatures, inputSize, sampleCode, temperatureProbabilities,
+  ActionMap, BALL_CLOCK_MAX, ballClockAfter, ballClockOf, buildActionMapModel, encodeInput, FRAME_FEATURES, frameFeatures, inputSize, sampleCode, SERVE_CLOCK, serveCode, temperatureProbabilities,
   type ActionMapConfig,
 } from '../../models/action-map';
 import { initBackend } from '../../models/backend';
@@ -153,6 +153,22 @@ describe('action map', () => {
     for (let k = 0; k < BALL_CLOCK_MAX + 5; k++) clock = ballClockAfter(clock, none);
     expect(clock).toBe(BALL_CLOCK_MAX);
     expect(ballClockAfter(clock, ball)).toBe(0);
+  });
+
+  it('the serve rule: FIRE after a lost ball plays the most likely code that draws a ball, asking the decoder only as needed', () => {
+    const probs = [0.6, 0.05, 0.1, 0.2, 0.05];
+    const asked: number[] = [];
+    const drawsBall = (serving: number[]) => (c: number) => { asked.push(c); return serving.includes(c); };
+    expect(serveCode(FIRE, SERVE_CLOCK, probs, 0, drawsBall([1, 2]))).toBe(2); // 2 before 1: more likely
+    expect(asked).toEqual([0, 3, 2]);
+    asked.length = 0;
+    expect(serveCode(FIRE, BALL_CLOCK_MAX, probs, 0, drawsBall([0, 2]))).toBe(0); // the map's code serves already
+    expect(asked).toEqual([0]);
+    expect(serveCode(FIRE, SERVE_CLOCK, probs, 0, drawsBall([]))).toBe(0); // no code serves: the map's
+    asked.length = 0;
+    expect(serveCode(FIRE, SERVE_CLOCK - 1, probs, 0, drawsBall([2]))).toBe(0); // the life has not gone yet
+    expect(serveCode(NOOP, BALL_CLOCK_MAX, probs, 0, drawsBall([2]))).toBe(0); // only FIRE serves
+    expect(asked).toEqual([]);
   });
 
   it('an action-only map answers from its table and rejects bad actions', () => {

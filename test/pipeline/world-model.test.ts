@@ -6,6 +6,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { initBackend } from '../../models/backend';
 import { DEFAULT_LATENT_ACTION_CONFIG, LatentActionModel } from '../../models/latent-action';
 import { evalStarts, evalWorldModel, formatEvalTable } from '../../pipeline/eval-world-model';
+import { rgbToClasses } from '../../pipeline/frame-classes';
 import { WorldModel, saveWorldModel } from '../../pipeline/world-model';
 import type { Trajectory } from '../../pipeline/trajectory';
 import { drawScene } from './breakout-frames';
@@ -69,5 +70,18 @@ describe('world model checkpoint and evaluation', () => {
     expect(new Set(seen)).toEqual(new Set([1, 2, 3])); // ALE ids 1, 3, 4 -> action indices 1, 2, 3
     expect(r.codeCounts.slice(1, 4).every((c) => c > 0)).toBe(true);
     await expect(evalWorldModel(wm, traj, { mode: 'act', actionMap: { ...map, codebookSize: 4 }, horizon: 1 })).rejects.toThrow(/4 codes/);
+  });
+
+  it('in act mode FIRE serves through the serve rule: the most likely code whose frame shows a ball', async () => {
+    const noBall = rgbToClasses(drawScene({ paddleX: 40 })), ball = rgbToClasses(drawScene({ paddleX: 40, ball: { x: 75, y: 125 } }));
+    const frames = Array.from({ length: 4 }, () => drawScene({ paddleX: 40 }));
+    const traj: Trajectory = { source: 'synthetic', frames, actions: [1, 1, 1], resets: [] }; // FIRE before the first serve
+    // A stand-in decoder: code 6 serves, every other code leaves the screen as it is.
+    const wm = { contextFrames: 2, codebookSize: 8, predict: (_ctx: Uint8Array[][], codes: ArrayLike<number>) => Array.from(codes, (c) => (c === 6 ? ball : noBall)) } as unknown as WorldModel;
+    const map = { codebookSize: 8, codeProbabilities: () => [0.7, 0, 0, 0, 0, 0.1, 0.2, 0] };
+    const withRule = await evalWorldModel(wm, traj, { mode: 'act', actionMap: map, horizon: 1, stride: 1, report: [1] });
+    expect(withRule.codeCounts).toEqual([0, 0, 0, 0, 0, 0, 2, 0]);
+    const without = await evalWorldModel(wm, traj, { mode: 'act', actionMap: map, serveRule: false, horizon: 1, stride: 1, report: [1] });
+    expect(without.codeCounts).toEqual([2, 0, 0, 0, 0, 0, 0, 0]);
   });
 });

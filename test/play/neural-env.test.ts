@@ -7,12 +7,13 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { initBackend } from '../../models/backend';
 import { DEFAULT_LATENT_ACTION_CONFIG, type LatentActionConfig, LatentActionModel, packedShape, packFrames } from '../../models/latent-action';
 import { saveCheckpoint } from '../../models/checkpoint';
+import { fieldBall } from '../../pipeline/breakout-decode';
 import { classesToRgb, rgbToClasses } from '../../pipeline/frame-classes';
-import { saveWorldModel } from '../../pipeline/world-model';
+import { saveWorldModel, WorldModel } from '../../pipeline/world-model';
 import { FastDecoder } from '../../play/fast-decoder';
 import { BALL_CLOCK_MAX, ballClockOf, TableActionMap } from '../../models/action-map';
-import { chooseCode, NeuralGame } from '../../play/neural-core';
-import { loadNeuralEnv } from '../../play/neural-env';
+import { chooseCode, FIRE, NeuralGame } from '../../play/neural-core';
+import { loadNeuralEnv, WORLD_MODEL_DIR } from '../../play/neural-env';
 import { headlessPolicy, neuralActionForKeys, recordNeuralGame, statusLine } from '../../play/play-neural';
 import { loadStartFrames, START_FRAMES_DIR } from '../../play/start-frames';
 
@@ -232,6 +233,25 @@ describe('NeuralGame', () => {
     const a2 = run(0, 5);
     a.forEach((x, i) => expect(x.frame.equals(a2[i].frame)).toBe(true));
     expect(b.length).toBe(6);
+  });
+});
+
+describe('the serve rule, with the shipped world model', () => {
+  it('FIRE at a game start serves a ball even where the map names a code that draws none', async () => {
+    const wm = await WorldModel.load(WORLD_MODEL_DIR);
+    const fireIsNothing = new TableActionMap(Array.from({ length: 4 }, () => Array.from({ length: wm.codebookSize }, (_, k) => (k === 0 ? 1 : 0))));
+    const play = (serveRule: boolean) => {
+      const game = new NeuralGame(wm.model, fireIsNothing, starts, { serveRule });
+      game.reset({ start: 0 }); // before the first serve: no ball
+      const r = game.step(FIRE);
+      game.dispose();
+      return { code: r.info.code, ball: fieldBall(rgbToClasses(r.observation)) };
+    };
+    expect(fieldBall(rgbToClasses(starts[0].frames.at(-1)!))).toBeNull();
+    expect(play(false)).toEqual({ code: 0, ball: null }); // code 0 is "nothing happened"
+    const served = play(true);
+    expect(served.code).not.toBe(0);
+    expect(served.ball).not.toBeNull();
   });
 });
 
