@@ -208,19 +208,27 @@ export const ballClockOf = (frames: readonly Uint8Array[]): number => frames.red
 
 /** The ball clock from which FIRE serves in the real game: the lost life goes on the 8th step without the ball. */
 export const SERVE_CLOCK = 8;
+/** Rows where a ball gone for 2+ steps never shows again without FIRE: below the bricks' exits, above the paddle. */
+export const SERVE_ONLY_ROWS: readonly [number, number] = [106, 180];
 const FIRE = 1;
 
 /**
- * The serve rule. The encoder names most serves "nothing happened", so the map seldom picks a code
- * under which the decoder draws a new ball, though several codes do (README, "The serve rule"). When
- * FIRE is pressed with the ball gone for SERVE_CLOCK steps or more and the map's `chosen` code draws
- * no ball, play the most likely code (by `probs`) that draws one; if none does, `chosen`.
- * `drawsBall(code)` runs the decoder, so it is asked only as far as needed.
+ * The serve rule: FIRE serves, nothing else does. The encoder names most serves "nothing happened" and
+ * the lost life a change of digit, under which the decoder draws a new ball, so the map's code can fail
+ * both ways (README, "The serve rule"). When FIRE is pressed with the ball gone for SERVE_CLOCK steps or
+ * more, a code must draw a ball; when any other action is taken with the ball gone for 2 steps or more,
+ * a code must not draw one in SERVE_ONLY_ROWS (where balls come out of the bricks, it may). If the map's
+ * `chosen` code breaks this, play the most likely code (by `probs`) that keeps it; if none does, `chosen`.
+ * `ballOf(code)` runs the decoder and finds its ball, so it is asked only as far as needed.
  */
-export function serveCode(action: number, clock: number, probs: ArrayLike<number>, chosen: number, drawsBall: (code: number) => boolean): number {
-  if (action !== FIRE || clock < SERVE_CLOCK || drawsBall(chosen)) return chosen;
+export function serveCode(action: number, clock: number, probs: ArrayLike<number>, chosen: number, ballOf: (code: number) => { y: number } | null): number {
+  let allowed: (code: number) => boolean;
+  if (action === FIRE && clock >= SERVE_CLOCK) allowed = (c) => ballOf(c) !== null;
+  else if (action !== FIRE && clock >= 2) allowed = (c) => { const y = ballOf(c)?.y; return y === undefined || y < SERVE_ONLY_ROWS[0] || y > SERVE_ONLY_ROWS[1]; };
+  else return chosen;
+  if (allowed(chosen)) return chosen;
   const byProbability = Array.from(probs, (_, c) => c).filter((c) => c !== chosen).sort((a, b) => probs[b] - probs[a] || a - b);
-  return byProbability.find(drawsBall) ?? chosen;
+  return byProbability.find(allowed) ?? chosen;
 }
 
 export const inputSize = (cfg: ActionMapConfig): number =>

@@ -127,21 +127,30 @@ export async function evalWorldModel(wm: WorldModel, traj: Trajectory, options: 
     const maxH = Math.max(...limits);
     for (let h = 1; h <= maxH; h++) {
       const live = group.map((_, i) => i).filter((i) => limits[i] >= h);
-      // The code of step h for each live start.
+      // The code of step h for each live start, and its predicted frame.
       let codes: number[];
+      let preds: Uint8Array[];
       if (o.mode === 'reconstruct') {
         const real = wm.inferCodes(live.map((i) => classes.slice(group[i] + h - K, group[i] + h)), live.map((i) => classes[group[i] + h]));
         codes = Array.from(real);
+        preds = wm.predict(live.map((i) => contexts[i].slice(-K)), codes);
       } else {
-        codes = live.map((i) => {
-          const t = group[i] + h - 1, action = actionAt(traj, t), context = contexts[i].slice(-K);
-          const probs = o.actionMap!.codeProbabilities(action, context, previousActions(traj, t, ACTION_HISTORY), clocks[i]);
-          const chosen = argmax(probs);
-          return o.serveRule ? serveCode(action, clocks[i], probs, chosen, (c) => fieldBall(wm.predict([context], [c])[0]) !== null) : chosen;
+        const steps = live.map((i) => {
+          const t = group[i] + h - 1, action = actionAt(traj, t);
+          return { action, probs: o.actionMap!.codeProbabilities(action, contexts[i].slice(-K), previousActions(traj, t, ACTION_HISTORY), clocks[i]) };
         });
+        codes = steps.map(({ probs }) => argmax(probs));
+        preds = wm.predict(live.map((i) => contexts[i].slice(-K)), codes);
+        if (o.serveRule) {
+          live.forEach((i, j) => {
+            const frames = new Map([[codes[j], preds[j]]]);
+            const frameOf = (c: number) => frames.get(c) ?? frames.set(c, wm.predict([contexts[i].slice(-K)], [c])[0]).get(c)!;
+            codes[j] = serveCode(steps[j].action, clocks[i], steps[j].probs, codes[j], (c) => fieldBall(frameOf(c)));
+            preds[j] = frameOf(codes[j]);
+          });
+        }
       }
       codes.forEach((c) => codeCounts[c]++);
-      const preds = wm.predict(live.map((i) => contexts[i].slice(-K)), codes);
       const doRandom = h <= o.deltaT;
       const randomPreds = doRandom ? wm.predict(live.map((i) => randomContexts[i].slice(-K)), live.map(() => rng.int(wm.codebookSize))) : [];
       for (let j = 0; j < live.length; j++) {

@@ -183,7 +183,7 @@ export class NeuralGame {
     const predicted = new Map<number, Uint8Array>();
     const predictOnce = (c: number): Uint8Array => predicted.get(c) ?? predicted.set(c, this.predict(c)).get(c)!;
     const chosen = chooseCode(probs, this.temperature, () => this.rng.next());
-    const code = this.serveRule ? serveCode(action, this.ballClock, probs, chosen, (c) => fieldBall(predictOnce(c)) !== null) : chosen;
+    const code = this.serveRule ? serveCode(action, this.ballClock, probs, chosen, (c) => fieldBall(predictOnce(c))) : chosen;
     const next = predictOnce(code);
     this.push(next);
     this.history.push(action);

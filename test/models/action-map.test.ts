@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import {
-  ActionMap, BALL_CLOCK_MAX, ballClockAfter, ballClockOf, buildActionMapModel, encodeInput, FRAME_FEATURES, frameFeatures, inputSize, sampleCode, SERVE_CLOCK, serveCode, temperatureProbabilities,
+  ActionMap, BALL_CLOCK_MAX, ballClockAfter, ballClockOf, buildActionMapModel, encodeInput, FRAME_FEATURES, frameFeatures, inputSize, sampleCode, SERVE_CLOCK, SERVE_ONLY_ROWS, serveCode, temperatureProbabilities,
   type ActionMapConfig,
 } from '../../models/action-map';
 import { initBackend } from '../../models/backend';
@@ -155,19 +155,25 @@ describe('action map', () => {
     expect(ballClockAfter(clock, ball)).toBe(0);
   });
 
-  it('the serve rule: FIRE after a lost ball plays the most likely code that draws a ball, asking the decoder only as needed', () => {
+  it('the serve rule: FIRE after a lost ball draws one, nothing else serves; the decoder is asked only as needed', () => {
     const probs = [0.6, 0.05, 0.1, 0.2, 0.05];
     const asked: number[] = [];
-    const drawsBall = (serving: number[]) => (c: number) => { asked.push(c); return serving.includes(c); };
-    expect(serveCode(FIRE, SERVE_CLOCK, probs, 0, drawsBall([1, 2]))).toBe(2); // 2 before 1: more likely
+    const ask = (y: Record<number, number>) => (c: number) => { asked.push(c); return c in y ? { y: y[c] } : null; };
+    // FIRE with the ball gone long enough: the most likely code that draws a ball (2 before 1: more likely).
+    expect(serveCode(FIRE, SERVE_CLOCK, probs, 0, ask({ 1: 125, 2: 125 }))).toBe(2);
     expect(asked).toEqual([0, 3, 2]);
     asked.length = 0;
-    expect(serveCode(FIRE, BALL_CLOCK_MAX, probs, 0, drawsBall([0, 2]))).toBe(0); // the map's code serves already
+    expect(serveCode(FIRE, BALL_CLOCK_MAX, probs, 0, ask({ 0: 125 }))).toBe(0); // the map's code serves already
     expect(asked).toEqual([0]);
-    expect(serveCode(FIRE, SERVE_CLOCK, probs, 0, drawsBall([]))).toBe(0); // no code serves: the map's
+    expect(serveCode(FIRE, SERVE_CLOCK, probs, 0, ask({}))).toBe(0); // no code serves: the map's
+    // Any other action with the ball gone: no code may serve in its stead, but a ball may come out of the bricks.
+    expect(serveCode(NOOP, 2, probs, 0, ask({ 0: 125, 3: 150 }))).toBe(2);
+    expect(serveCode(LEFT, BALL_CLOCK_MAX, probs, 0, ask({ 0: SERVE_ONLY_ROWS[1] }))).toBe(3);
+    expect(serveCode(NOOP, 2, probs, 0, ask({ 0: SERVE_ONLY_ROWS[0] - 1 }))).toBe(0);
     asked.length = 0;
-    expect(serveCode(FIRE, SERVE_CLOCK - 1, probs, 0, drawsBall([2]))).toBe(0); // the life has not gone yet
-    expect(serveCode(NOOP, BALL_CLOCK_MAX, probs, 0, drawsBall([2]))).toBe(0); // only FIRE serves
+    // Left alone: a ball just lost (a flicker may come back), FIRE before the life has gone.
+    expect(serveCode(NOOP, 1, probs, 0, ask({ 0: 125 }))).toBe(0);
+    expect(serveCode(FIRE, SERVE_CLOCK - 1, probs, 0, ask({ 2: 125 }))).toBe(0);
     expect(asked).toEqual([]);
   });
 

@@ -72,7 +72,7 @@ describe('world model checkpoint and evaluation', () => {
     await expect(evalWorldModel(wm, traj, { mode: 'act', actionMap: { ...map, codebookSize: 4 }, horizon: 1 })).rejects.toThrow(/4 codes/);
   });
 
-  it('in act mode FIRE serves through the serve rule: the most likely code whose frame shows a ball', async () => {
+  it('in act mode the serve rule holds: FIRE plays the most likely code that draws a ball, NOOP one that draws none', async () => {
     const noBall = rgbToClasses(drawScene({ paddleX: 40 })), ball = rgbToClasses(drawScene({ paddleX: 40, ball: { x: 75, y: 125 } }));
     const frames = Array.from({ length: 4 }, () => drawScene({ paddleX: 40 }));
     const traj: Trajectory = { source: 'synthetic', frames, actions: [1, 1, 1], resets: [] }; // FIRE before the first serve
@@ -83,5 +83,9 @@ describe('world model checkpoint and evaluation', () => {
     expect(withRule.codeCounts).toEqual([0, 0, 0, 0, 0, 0, 2, 0]);
     const without = await evalWorldModel(wm, traj, { mode: 'act', actionMap: map, serveRule: false, horizon: 1, stride: 1, report: [1] });
     expect(without.codeCounts).toEqual([2, 0, 0, 0, 0, 0, 0, 0]);
+    // And NOOP does not serve: where the map names the serving code, the next most likely plays.
+    const noop: Trajectory = { ...traj, actions: [0, 0, 0] };
+    const servingMap = { codebookSize: 8, codeProbabilities: () => [0.2, 0, 0, 0, 0, 0.1, 0.7, 0] };
+    expect((await evalWorldModel(wm, noop, { mode: 'act', actionMap: servingMap, horizon: 1, stride: 1, report: [1] })).codeCounts).toEqual([2, 0, 0, 0, 0, 0, 0, 0]);
   });
 });
