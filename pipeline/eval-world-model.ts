@@ -52,7 +52,7 @@ export interface EvalWorldModelOptions {
   stride: number;
   mode: EvalMode;
   actionMap?: ActionToCode;
-  /** In act mode, FIRE after a lost ball takes a code that serves, as in the neural game (serveCode). */
+  /** In act mode, the neural game's serve rule: only FIRE serves a new ball (serveCode). */
   serveRule: boolean;
   /** Where to write start-SSSS/pred-HHH.png (none when undefined). */
   outDir?: string;

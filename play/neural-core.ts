@@ -3,10 +3,10 @@
 // only), so the terminal player, the benchmark and the web page all run exactly this.
 //
 // State: the last K colour-class frames. step(action): the action map gives a distribution over the
-// codebook, we take the most likely code (temperature 0) or sample one (and FIRE after a lost ball
-// takes a code that serves: serveCode), the decoder predicts the next frame's classes, and the frame
-// slides into the context. The decoder runs through the fused,
-// incremental play-time path (play/fast-decoder.ts) or, for reference, LatentActionModel.decode.
+// codebook, we take the most likely code (temperature 0) or sample one, the serve rule may swap it
+// (only FIRE serves a new ball: serveCode), the decoder predicts the next frame's classes, and the frame
+// slides into the context. The decoder runs through the fused, incremental play-time path
+// (play/fast-decoder.ts) or, for reference, LatentActionModel.decode.
 import * as tf from '@tensorflow/tfjs';
 import { BALL_CLOCK_MAX, ballClockAfter, ballClockOf, serveCode, type ActionToCode } from '../models/action-map';
 import { type LatentActionModel, packFrames, packedShape } from '../models/latent-action';
@@ -82,7 +82,7 @@ export interface NeuralGameOptions {
   seed?: number;
   /** Use the fused play-time decoder (play/fast-decoder.ts) when the model's layout allows. Default true. */
   fast?: boolean;
-  /** FIRE serves a new ball once the old one has been gone long enough (models/action-map.ts serveCode). Default true. */
+  /** The serve rule: FIRE serves a new ball once the old one has been gone long enough, nothing else does (models/action-map.ts serveCode). Default true. */
   serveRule?: boolean;
 }
 

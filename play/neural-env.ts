@@ -22,7 +22,7 @@ export interface NeuralEnvOptions {
   /** 0 = most likely code; > 0 samples codes with this temperature. */
   temperature?: number;
   seed?: number;
-  /** FIRE after a lost ball plays a code that serves (NeuralGameOptions.serveRule). Default true. */
+  /** The serve rule: only FIRE serves a new ball (NeuralGameOptions.serveRule). Default true. */
   serveRule?: boolean;
 }
 

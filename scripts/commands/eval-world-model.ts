@@ -41,7 +41,7 @@ export const evalWorldModelCommand: CommandModule<object, Args> = {
       .option('stride', { type: 'number', default: 10, describe: 'Steps between start indices' })
       .option('mode', { type: 'string', choices: ['reconstruct', 'act'], default: 'reconstruct', describe: 'Codes from the encoder on the real frames, or from the real actions through the action map' })
       .option('action-map', { type: 'string', default: 'checkpoints/action-map', describe: 'Action map checkpoint (for --mode act)' })
-      .option('serve-rule', { type: 'boolean', default: true, describe: 'In act mode, FIRE after a lost ball plays a code that serves, as the players do (--no-serve-rule: the map alone)' })
+      .option('serve-rule', { type: 'boolean', default: true, describe: "In act mode, the players' serve rule: only FIRE serves a new ball (--no-serve-rule: the map alone)" })
       .option('out', { type: 'string', describe: 'Folder for predicted frames (DIR/<trajectory>/start-SSSS/pred-HHH.png); default data/eval/world-model-<time>' })
       .option('json', { type: 'boolean', default: false, describe: 'Print the results as one JSON line at the end' })
       .option('write-meta', { type: 'boolean', default: false, describe: "Record the figures in the checkpoint's checkpoint.json (--mode act: the action map's too)" })

@@ -12,7 +12,7 @@ import { classesToRgb, rgbToClasses } from '../../pipeline/frame-classes';
 import { saveWorldModel, WorldModel } from '../../pipeline/world-model';
 import { FastDecoder } from '../../play/fast-decoder';
 import { BALL_CLOCK_MAX, ballClockOf, TableActionMap } from '../../models/action-map';
-import { chooseCode, FIRE, NeuralGame } from '../../play/neural-core';
+import { chooseCode, FIRE, NeuralGame, NOOP } from '../../play/neural-core';
 import { loadNeuralEnv, WORLD_MODEL_DIR } from '../../play/neural-env';
 import { headlessPolicy, neuralActionForKeys, recordNeuralGame, statusLine } from '../../play/play-neural';
 import { loadStartFrames, START_FRAMES_DIR } from '../../play/start-frames';
@@ -237,21 +237,25 @@ describe('NeuralGame', () => {
 });
 
 describe('the serve rule, with the shipped world model', () => {
-  it('FIRE at a game start serves a ball even where the map names a code that draws none', async () => {
+  it('at a game start FIRE serves a ball where the map names a code that draws none, and NOOP does not where it names one that does', async () => {
     const wm = await WorldModel.load(WORLD_MODEL_DIR);
-    const fireIsNothing = new TableActionMap(Array.from({ length: 4 }, () => Array.from({ length: wm.codebookSize }, (_, k) => (k === 0 ? 1 : 0))));
-    const play = (serveRule: boolean) => {
-      const game = new NeuralGame(wm.model, fireIsNothing, starts, { serveRule });
+    const always = (code: number) => new TableActionMap(Array.from({ length: 4 }, () => Array.from({ length: wm.codebookSize }, (_, k) => (k === code ? 1 : 0))));
+    const play = (code: number, action: number, serveRule: boolean) => {
+      const game = new NeuralGame(wm.model, always(code), starts, { serveRule });
       game.reset({ start: 0 }); // before the first serve: no ball
-      const r = game.step(FIRE);
+      const r = game.step(action);
       game.dispose();
       return { code: r.info.code, ball: fieldBall(rgbToClasses(r.observation)) };
     };
     expect(fieldBall(rgbToClasses(starts[0].frames.at(-1)!))).toBeNull();
-    expect(play(false)).toEqual({ code: 0, ball: null }); // code 0 is "nothing happened"
-    const served = play(true);
+    expect(play(0, FIRE, false)).toEqual({ code: 0, ball: null }); // code 0 is "nothing happened"
+    const served = play(0, FIRE, true);
     expect(served.code).not.toBe(0);
     expect(served.ball).not.toBeNull();
+    expect(play(served.code, NOOP, false).ball).not.toBeNull(); // the serving code, named for NOOP
+    const kept = play(served.code, NOOP, true);
+    expect(kept.code).not.toBe(served.code);
+    expect(kept.ball).toBeNull();
   });
 });
 
