@@ -28,7 +28,7 @@ import { evalWorldModel, formatEvalTable, type EvalWorldModelResult } from './ev
 import { UserError } from './errors';
 import { BALL_ROWS, findBall } from './world-model-metrics';
 import { corruptContext, withOwnPredictions } from './context-noise';
-import { weightedWindowTree } from './window-sampler';
+import { weightedWindowTree, type WindowWeights } from './window-sampler';
 import { decodeFrames, SCORE_ROWS } from './breakout-decode';
 import type { SumTree } from './sum-tree';
 import { disposeBatch, type LatentReplicaOptions, type LatentShard, latentReplica, packBatchOf, toTensors, weightedCrossEntropy, windowWeight } from './latent-batch';
@@ -68,6 +68,8 @@ export interface TrainLatentConfig {
   fastBallWeight: number;
   /** Windows where a digit (score or lives) changes are drawn this many times as often (pipeline/window-sampler.ts). */
   scoreChangeWeight: number;
+  /** Windows where the ball turns (off the paddle, a wall or the bricks) are drawn this many times as often (pipeline/window-sampler.ts). */
+  bounceWeight: number;
   /** Start from this world-model checkpoint's weights and codebook ('' = from scratch; no warm-up then). */
   init: string;
   /**
@@ -127,6 +129,7 @@ export const DEFAULT_TRAIN_LATENT_CONFIG: TrainLatentConfig = {
   selfFedSteps: 1,
   fastBallWeight: 1,
   scoreChangeWeight: 1,
+  bounceWeight: 1,
   init: '',
   freezeEncoder: false,
   continuousWarmupSteps: 200,
@@ -248,7 +251,8 @@ export async function trainLatent(opts: TrainLatentOptions): Promise<TrainLatent
   const gridPick = [0, 1, 2, 3, 4, 5].map((i) => valPick[Math.floor((i * valPick.length) / 6)]).filter((w) => w !== undefined);
   const summary = ds.summary();
   log(`train-latent: episodes train ${summary.train.episodes} / val ${summary.val.episodes} / test ${summary.test.episodes}; windows train ${train.length}, val ${val.length}`);
-  const sampler = (cfg.fastBallWeight !== 1 || cfg.scoreChangeWeight !== 1) && isAtariScreen(mcfg) ? weightedSampler(ds, train, cfg, log) : null;
+  const weights: WindowWeights = { fastBall: cfg.fastBallWeight, scoreChange: cfg.scoreChangeWeight, bounce: cfg.bounceWeight };
+  const sampler = Object.values(weights).some((w) => w !== 1) && isAtariScreen(mcfg) ? weightedSampler(ds, train, weights, log) : null;
   if (!opts.dataset) await run.writeManifest(cfg.data.map((p, i) => ({ role: `recording-${i}`, path: p })), { dataset: describeDataset(ds, cfg.data) });
 
   const model = new LatentActionModel(mcfg, cfg.seed);
@@ -431,12 +435,14 @@ export async function trainLatent(opts: TrainLatentOptions): Promise<TrainLatent
   return { runDir: run.dir, step: state.step, best: state.best, stopped: stopping };
 }
 
-/** A sum tree over the training windows that draws the fast-ball and digit-change ones as often as their weights say. */
-function weightedSampler(ds: LatentDataset, train: Window[], cfg: TrainLatentConfig, log: (l: string) => void): SumTree {
+/** A sum tree over the training windows that draws the fast-ball, digit-change and bounce ones as often as their weights say. */
+function weightedSampler(ds: LatentDataset, train: Window[], weights: WindowWeights, log: (l: string) => void): SumTree {
   const t0 = Date.now();
-  const { tree, fastBall, scoreChange } = weightedWindowTree(ds, train, { fastBall: cfg.fastBallWeight, scoreChange: cfg.scoreChangeWeight });
+  const { tree, counts } = weightedWindowTree(ds, train, weights);
   const share = (n: number) => `${((100 * n) / train.length).toFixed(1)}%`;
-  log(`train-latent: of ${train.length} training windows, ${fastBall} (${share(fastBall)}) have a fast ball (drawn ${cfg.fastBallWeight}x), ${scoreChange} (${share(scoreChange)}) a digit that changes (drawn ${cfg.scoreChangeWeight}x); scan ${((Date.now() - t0) / 1000).toFixed(0)} s`);
+  const what = { fastBall: 'have a fast ball', scoreChange: 'a digit that changes', bounce: 'a bounce' } as const;
+  const parts = (Object.keys(what) as (keyof WindowWeights)[]).map((k) => `${counts[k]} (${share(counts[k])}) ${what[k]} (drawn ${weights[k]}x)`);
+  log(`train-latent: of ${train.length} training windows, ${parts.join(', ')}; scan ${((Date.now() - t0) / 1000).toFixed(0)} s`);
   return tree;
 }
 

@@ -27,6 +27,7 @@ interface Args {
   'self-conditioning': number;
   'self-fed-steps': number;
   'fast-ball-weight': number;
+  'bounce-weight': number;
   'score-change-weight': number;
   init?: string;
   'freeze-encoder': boolean;
@@ -95,6 +96,7 @@ export const trainLatentCommand: CommandModule<object, Args> = {
       .option('self-fed-steps', { type: 'number', default: D.selfFedSteps, describe: 'Longest such rollout in steps (each batch draws 1..N)' })
       .option('fast-ball-weight', { type: 'number', default: D.fastBallWeight, describe: 'Draw training windows whose ball jumps 10+ px in the step this many times as often (1 = uniform; they are a few percent of recordings)' })
       .option('score-change-weight', { type: 'number', default: D.scoreChangeWeight, describe: 'Draw training windows where a digit (score or lives) changes this many times as often (1 = uniform; about 3% of recordings)' })
+      .option('bounce-weight', { type: 'number', default: D.bounceWeight, describe: 'Draw training windows where the ball turns (off the paddle, a wall or the bricks) this many times as often (1 = uniform)' })
       .option('dynamic-weight', { type: 'number', default: D.dynamicWeight, describe: 'Extra loss weight of pixels that change' })
       .option('keep-bias', { type: 'number', default: DEFAULT_LATENT_ACTION_CONFIG.keepBias, describe: "Logit bonus for keeping a pixel's class when predicting (undoes the over-prediction of change that --dynamic-weight causes; with --init, the checkpoint's unless given)" })
       .option('max-episodes', { type: 'number', default: D.maxEpisodes, describe: 'At most this many episodes per recording folder (0 = all)' })
@@ -122,6 +124,7 @@ export const trainLatentCommand: CommandModule<object, Args> = {
       ['--time-limit', args['time-limit'], args['time-limit'] >= 0],
       ['--fast-ball-weight', args['fast-ball-weight'], args['fast-ball-weight'] > 0 && Number.isFinite(args['fast-ball-weight'])],
       ['--score-change-weight', args['score-change-weight'], args['score-change-weight'] > 0 && Number.isFinite(args['score-change-weight'])],
+      ['--bounce-weight', args['bounce-weight'], args['bounce-weight'] > 0 && Number.isFinite(args['bounce-weight'])],
     ] as const) {
       if (!ok) throw new UserError(`${flag} ${v} is out of range (see --help)`);
     }
@@ -138,6 +141,7 @@ export const trainLatentCommand: CommandModule<object, Args> = {
       selfFedSteps: args['self-fed-steps'],
       fastBallWeight: args['fast-ball-weight'],
       scoreChangeWeight: args['score-change-weight'],
+      bounceWeight: args['bounce-weight'],
       init: args.init ?? '',
       freezeEncoder: args['freeze-encoder'],
       maxEpisodes: args['max-episodes'],
