@@ -53,7 +53,7 @@ export function windowEvents(ds: LatentDataset, windows: Window[]): WindowEvents
   const turns = (a: number, b: number, c: number) => (b - a) * (c - b) < 0;
   windows.forEach((w, i) => {
     const { balls, bandChanged } = of(w.episode);
-    const before = w.target >= 2 ? balls[w.target - 2] : null, from = balls[w.target - 1], to = balls[w.target];
+    const before = balls[w.target - 2], from = balls[w.target - 1], to = balls[w.target];
     fastBall[i] = from && to && Math.max(Math.abs(to.x - from.x), Math.abs(to.y - from.y)) >= FAST_BALL_PX ? 1 : 0;
     scoreChange[i] = bandChanged[w.target];
     bounce[i] = before && from && to && (turns(before.x, from.x, to.x) || turns(before.y, from.y, to.y)) ? 1 : 0;

@@ -27,8 +27,8 @@ interface Args {
   'self-conditioning': number;
   'self-fed-steps': number;
   'fast-ball-weight': number;
-  'bounce-weight': number;
   'score-change-weight': number;
+  'bounce-weight': number;
   init?: string;
   'freeze-encoder': boolean;
   'max-episodes': number;
