@@ -13,7 +13,8 @@
 // model is. And a ball clear of the walls, the bricks and the paddle flies straight (clear of only the
 // side walls, straight up and down; clear of only the bricks and the paddle, straight across): when the
 // model gives that line any probability at all, the ball is drawn on it. The model is often of two minds
-// about a fast ball's direction, and the wrong mind is the larger (README).
+// about a fast ball's direction, and the wrong mind is the larger (README). A ball head, when given
+// (models/ball-head.ts), names the place first: it also knows the bounces, where the flight rule is silent.
 //
 // The paddle is one red bar on rows 189-192, 16 pixels wide (8 once it has shrunk), and never leaves
 // the screen; pushed against the right wall it slides partly under the wall (whose bottom is red too).
@@ -76,6 +77,9 @@ export const BALL_FIELD: Uint8Array = (() => {
 
 export interface BallPlace { x: number; y: number }
 
+/** Where the ball goes next, from the context frames (oldest first), their balls and the predicted frame's paddle left edge (models/ball-head.ts). */
+export interface BallPredictor { next(context: readonly Uint8Array[], balls: readonly (BallPlace | null)[], targetPaddle: number | null): BallPlace | null }
+
 /** Top-left corner of the ball (the red pixels of the ball's field) in a class frame, or null. */
 export function fieldBall(frame: Uint8Array): BallPlace | null {
   // Only the field's rows and columns: decoding runs this on every context frame, every step.
@@ -129,18 +133,21 @@ function boxProb(redProb: Float32Array, x: number, y: number): number {
 /**
  * Draw the ball once, in place: `redProb[p]` is the model's probability that pixel p is red and
  * `altClass[p]` its most likely other class (both read on the ball's field only); `balls` are the
- * ball's places in the context frames (oldest first, null where none). Where its motion decides its next
- * x or y (ballFlight), on the best box on that line (within reach of the last place in the other
- * coordinate) if that has any probability (BALL_KEPT_MIN_PROB); else, with a last place above
- * BALL_STAYS_Y, on the best box within reach of it; else on the best box of the field if it reaches
+ * ball's places in the context frames (oldest first, null where none). On `predicted` (the ball head's
+ * place, models/ball-head.ts) if that lies in the field and has any probability (BALL_KEPT_MIN_PROB);
+ * else, where its motion decides its next x or y (ballFlight), on the best box on that line (within
+ * reach of the last place in the other coordinate) if that has any probability; else, with a last place
+ * above BALL_STAYS_Y, on the best box within reach of it; else on the best box of the field if it reaches
  * `minProb`. Returns the ball's top-left corner, or null when none is drawn (the frame is left as it was).
  */
 export function placeBall(
   frame: Uint8Array, redProb: Float32Array, altClass: Uint8Array, minProb = BALL_MIN_PROB, balls: readonly (BallPlace | null)[] = [],
+  predicted: BallPlace | null = null,
 ): BallPlace | null {
   const last = balls.at(-1) ?? null;
   const reachX = (x: number): [number, number] => [x - BALL_REACH_X, x + BALL_REACH_X];
   const reachY = (y: number): [number, number] => [y - BALL_REACH_Y, y + BALL_REACH_Y];
+  if (predicted !== null && inField(predicted) && boxProb(redProb, predicted.x, predicted.y) >= BALL_KEPT_MIN_PROB) return drawBall(frame, altClass, predicted.x, predicted.y);
   const flight = ballFlight(balls);
   if (last !== null && (flight.x !== null || flight.y !== null)) {
     // Exactly on the line: letting the model move it a pixel off it was worse on validation (README).
@@ -151,6 +158,9 @@ export function placeBall(
   const b = stays ? bestBox(redProb, reachX(last.x), reachY(last.y)) : bestBox(redProb, [-Infinity, Infinity], [-Infinity, Infinity]);
   return b.prob >= (stays ? BALL_KEPT_MIN_PROB : minProb) ? drawBall(frame, altClass, b.x, b.y) : null;
 }
+
+/** Whether a ball's box at this top-left corner lies in the ball's field. */
+const inField = ({ x, y }: BallPlace) => x >= FIELD_X[0] && x + BALL_W - 1 <= FIELD_X[1] && FIELD_BANDS.some(([y0, y1]) => y >= y0 && y + BALL_H - 1 <= y1);
 
 /** The ball's box of highest mean red probability with its top-left corner in the given ranges (and the field). */
 function bestBox(redProb: Float32Array, [xLo, xHi]: readonly [number, number], [yLo, yHi]: readonly [number, number]): { prob: number; x: number; y: number } {
@@ -302,6 +312,7 @@ export function placeDigits(frame: Uint8Array, logBg: Float32Array, logGrey: Flo
  */
 export function decodeBreakoutFrame(
   logits: ArrayLike<number>, offset: number, pixelOf: Int32Array, prior: Float32Array, lastCells: Int8Array, context: readonly Uint8Array[],
+  ballHead: BallPredictor | null = null,
 ): Uint8Array {
   if (NUM_CLASSES !== 9) throw new Error('decodeBreakoutFrame: unrolled for 9 classes');
   const frame = new Uint8Array(FRAME_HEIGHT * FRAME_WIDTH);
@@ -347,10 +358,12 @@ export function decodeBreakoutFrame(
     redProb[p] = Math.exp(red - bestV) / z;
     altClass[p] = alt;
   }
-  placeBall(frame, redProb, altClass, BALL_MIN_PROB, context.map(fieldBall));
   const n = context.length, last = context[n - 1];
   const paddle = lastPaddle(last);
-  if (paddle !== null) placePaddle(frame, redProb, altClass, paddle);
+  // The paddle first: the ball head reads where it went (the two are drawn on rows apart).
+  const paddleLeft = paddle !== null ? placePaddle(frame, redProb, altClass, paddle) : null;
+  const balls = context.map(fieldBall);
+  placeBall(frame, redProb, altClass, BALL_MIN_PROB, balls, ballHead?.next(context, balls, paddleLeft) ?? null);
   const scoreMayChange = brickWent(last, frame) || (n > 1 && brickWent(context[n - 2], last));
   placeDigits(frame, logBg, logGrey, scoreMayChange ? null : last);
   return frame;
@@ -376,10 +389,12 @@ export const REAL_CELLS = Int8Array.from(PIXEL_OF, (p) => (p < 0 ? -1 : 0));
  * `contexts` (each sample's context frames, oldest first): on a Breakout screen decoded as above, else
  * (other sizes, as in tests) the per-pixel argmax.
  */
-export function decodeFrames(model: LatentActionModel, logits: tf.Tensor4D, contexts: readonly (readonly Uint8Array[])[]): Uint8Array[] {
+export function decodeFrames(
+  model: LatentActionModel, logits: tf.Tensor4D, contexts: readonly (readonly Uint8Array[])[], ballHead: BallPredictor | null = null,
+): Uint8Array[] {
   const cfg = model.config;
   if (cfg.height !== FRAME_HEIGHT || cfg.width !== FRAME_WIDTH || cfg.numClasses !== NUM_CLASSES) return model.argmaxFrames(logits);
   const data = logits.dataSync();
   const per = PIXEL_OF.length * NUM_CLASSES;
-  return Array.from({ length: logits.shape[0] }, (_, i) => decodeBreakoutFrame(data, i * per, PIXEL_OF, NO_PRIOR, REAL_CELLS, contexts[i]));
+  return Array.from({ length: logits.shape[0] }, (_, i) => decodeBreakoutFrame(data, i * per, PIXEL_OF, NO_PRIOR, REAL_CELLS, contexts[i], ballHead));
 }

@@ -1,6 +1,8 @@
 // The trained latent action model as a world model: load/save a checkpoint folder, infer the code of
 // a real transition (encoder), predict the next frame from context frames and a code (decoder).
 // Frames here are colour-class frames (pipeline/frame-classes.ts), H*W bytes each.
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import {
   type LatentActionConfig,
@@ -9,8 +11,9 @@ import {
   packFrames,
   packedShape,
 } from '../models/latent-action';
+import { BALL_HEAD_KIND, BallHead } from '../models/ball-head';
 import { decodeFrames } from './breakout-decode';
-import { CheckpointError, loadTensorGroup, readCheckpointMeta, saveCheckpoint, tensorRecord, type CheckpointMeta, type NamedTensor } from '../models/checkpoint';
+import { CheckpointError, loadModel, loadTensorGroup, readCheckpointMeta, saveCheckpoint, tensorRecord, type CheckpointMeta, type NamedTensor } from '../models/checkpoint';
 
 export const WORLD_MODEL_KIND = 'world-model';
 
@@ -25,20 +28,22 @@ export function packBatch(cfg: LatentActionConfig, samples: Uint8Array[][], buff
 }
 
 export class WorldModel {
-  constructor(readonly model: LatentActionModel, readonly meta: CheckpointMeta = {}) {}
+  /** `ballHead` places the ball of each predicted frame where it gives a place (models/ball-head.ts). */
+  constructor(readonly model: LatentActionModel, readonly meta: CheckpointMeta = {}, readonly ballHead: BallHead | null = null) {}
 
   get config(): LatentActionConfig { return this.model.config; }
   get contextFrames(): number { return this.model.config.contextFrames; }
   get codebookSize(): number { return this.model.config.codebookSize; }
 
-  /** Load a checkpoint folder; `keepBias` replaces the saved one (LatentActionConfig.keepBias). */
-  static async load(dir: string, { keepBias }: { keepBias?: number } = {}): Promise<WorldModel> {
+  /** Load a checkpoint folder; `keepBias` replaces the saved one (LatentActionConfig.keepBias); `ballHead` is a ball head's checkpoint folder. */
+  static async load(dir: string, { keepBias, ballHead }: { keepBias?: number; ballHead?: string } = {}): Promise<WorldModel> {
+    const head = ballHead !== undefined ? await loadBallHead(ballHead) : null;
     const meta = readCheckpointMeta(dir);
     const named = tensorRecord(loadTensorGroup(dir, 'weights'));
     if (meta.kind !== undefined && meta.kind !== WORLD_MODEL_KIND) throw new CheckpointError(`checkpoint ${dir} holds a ${String(meta.kind)}, not a world model`);
     const config = { ...(meta.config ?? {}), ...(keepBias !== undefined ? { keepBias } : {}) } as Partial<LatentActionConfig>;
     try {
-      return new WorldModel(latentActionFromWeights(config, named), meta);
+      return new WorldModel(latentActionFromWeights(config, named), meta, head);
     } catch (err) {
       throw new CheckpointError(`checkpoint ${dir}: not a world model this version can load (${(err as Error).message})`);
     } finally {
@@ -77,10 +82,33 @@ export class WorldModel {
   predict(contexts: Uint8Array[][], codes: ArrayLike<number>): Uint8Array[] {
     const logits = this.logits(contexts, codes);
     try {
-      return decodeFrames(this.model, logits, contexts);
+      return decodeFrames(this.model, logits, contexts, this.ballHead);
     } finally {
       logits.dispose();
     }
+  }
+}
+
+/** Where the shipped ball head lives: commands use it when it is there. */
+export const DEFAULT_BALL_HEAD = 'checkpoints/ball-head';
+
+/** A --ball-head flag's folder: "none" for no ball head, and none when the default folder is missing. */
+export function ballHeadDir(flag: string): string | undefined {
+  if (flag === 'none' || (flag === DEFAULT_BALL_HEAD && !existsSync(join(flag, 'checkpoint.json')))) return undefined;
+  return flag;
+}
+
+/** Load a ball head checkpoint folder (stage:train-ball-head). */
+export async function loadBallHead(dir: string): Promise<BallHead> {
+  const meta = readCheckpointMeta(dir);
+  if (meta.kind !== BALL_HEAD_KIND) throw new CheckpointError(`checkpoint ${dir} holds a ${String(meta.kind)}, not a ball head`);
+  const model = await loadModel(dir);
+  try {
+    return BallHead.fromModel(model);
+  } catch (err) {
+    throw new CheckpointError(`checkpoint ${dir}: ${(err as Error).message}`);
+  } finally {
+    model.dispose();
   }
 }
 

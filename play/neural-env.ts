@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import type { ActionToCode } from '../models/action-map';
 import { CheckpointError } from '../models/checkpoint';
 import { loadActionMap } from '../pipeline/action-map';
-import { WorldModel } from '../pipeline/world-model';
+import { ballHeadDir, DEFAULT_BALL_HEAD, WorldModel } from '../pipeline/world-model';
 import { NeuralGame } from './neural-core';
 import { loadStartFrames, START_FRAMES_DIR } from './start-frames';
 
@@ -18,6 +18,8 @@ export const ACTION_MAP_DIR = 'checkpoints/action-map';
 export interface NeuralEnvOptions {
   worldModel?: string;
   actionMap?: string;
+  /** Ball head checkpoint (models/ball-head.ts): default checkpoints/ball-head where it exists; "none" = the decoder alone. */
+  ballHead?: string;
   startFrames?: string;
   /** 0 = most likely code; > 0 samples codes with this temperature. */
   temperature?: number;
@@ -51,14 +53,15 @@ export async function loadNeuralEnv(opts: NeuralEnvOptions = {}): Promise<Loaded
   if (!existsSync(join(amDir, 'checkpoint.json'))) {
     throw new CheckpointError(`action map not found: ${amDir}/checkpoint.json (train one with npm run stage:train-action-map, or pass --action-map DIR)`);
   }
-  const worldModel = await WorldModel.load(wmDir);
+  const bhDir = ballHeadDir(opts.ballHead ?? DEFAULT_BALL_HEAD);
+  const worldModel = await WorldModel.load(wmDir, { ballHead: bhDir });
   const codeMap = await loadCodeMap(amDir, worldModel.codebookSize);
   const starts = await loadStartFrames(sfDir);
-  const game = new NeuralGame(worldModel.model, codeMap, starts, { temperature: opts.temperature, seed: opts.seed, serveRule: opts.serveRule });
+  const game = new NeuralGame(worldModel.model, codeMap, starts, { temperature: opts.temperature, seed: opts.seed, serveRule: opts.serveRule, ballHead: worldModel.ballHead });
   const cfg = worldModel.config;
   return {
     game,
     worldModel,
-    description: `world model ${wmDir} (K=${cfg.contextFrames}, ${cfg.codebookSize} codes), action map ${amDir}, ${starts.length} starts`,
+    description: `world model ${wmDir} (K=${cfg.contextFrames}, ${cfg.codebookSize} codes)${bhDir ? `, ball head ${bhDir}` : ''}, action map ${amDir}, ${starts.length} starts`,
   };
 }

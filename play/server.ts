@@ -25,6 +25,8 @@ const TYPES: Record<string, string> = {
 export interface PlayServerOptions {
   worldModel: string;
   actionMap: string;
+  /** Ball head checkpoint folder, or null for the decoder alone. */
+  ballHead: string | null;
   startFrames: string;
   /** The ROM's bytes, served at /rom, or null. */
   rom: Uint8Array | null;
@@ -73,7 +75,7 @@ function fileUnder(root: string, rel: string): string | null {
 }
 
 export async function startPlayServer(opts: PlayServerOptions): Promise<PlayServer> {
-  for (const [what, dir] of [['world model', opts.worldModel], ['action map', opts.actionMap]] as const) {
+  for (const [what, dir] of [['world model', opts.worldModel], ['action map', opts.actionMap], ...(opts.ballHead ? [['ball head', opts.ballHead]] : [])] as const) {
     if (!existsSync(join(dir, 'checkpoint.json'))) throw new UserError(`${what} not found: ${dir}/checkpoint.json`);
   }
   if (!existsSync(join(opts.startFrames, 'index.json'))) throw new UserError(`start frames not found: ${opts.startFrames}/index.json`);
@@ -81,12 +83,14 @@ export async function startPlayServer(opts: PlayServerOptions): Promise<PlayServ
   const roots: Record<string, string> = {
     '/ckpt/world-model/': resolve(opts.worldModel),
     '/ckpt/action-map/': resolve(opts.actionMap),
+    ...(opts.ballHead ? { '/ckpt/ball-head/': resolve(opts.ballHead) } : {}),
     '/ckpt/start-frames/': resolve(opts.startFrames),
     '/tfjs-wasm/': wasmDir(),
   };
   const config: WebConfig = {
     worldModel: 'ckpt/world-model',
     actionMap: 'ckpt/action-map',
+    ballHead: opts.ballHead ? 'ckpt/ball-head' : null,
     startFrames: 'ckpt/start-frames',
     wasmPath: '/tfjs-wasm/',
     rom: opts.rom ? 'rom' : null,

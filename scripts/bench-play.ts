@@ -1,4 +1,4 @@
-// npm run bench:play -- [--steps 300] [--backend wasm] [--world-model DIR] [--random-init] [--json]
+// npm run bench:play -- [--steps 300] [--backend wasm] [--world-model DIR] [--ball-head DIR|none] [--random-init] [--json]
 //
 // Milliseconds per predicted frame of the neural game, as the players run it: one NeuralGame.step
 // (action -> code, decoder forward, argmax, read back, RGB) on Node with the WebAssembly backend by
@@ -12,6 +12,7 @@ import { DEFAULT_LATENT_ACTION_CONFIG, LatentActionModel } from '../models/laten
 import { TableActionMap } from '../models/action-map';
 import { NeuralGame } from '../play/neural-core';
 import { loadNeuralEnv } from '../play/neural-env';
+import { DEFAULT_BALL_HEAD } from '../pipeline/world-model';
 import { loadStartFrames } from '../play/start-frames';
 import { headlessPolicy } from '../play/play-neural';
 
@@ -21,6 +22,7 @@ const args = yargs(hideBin(process.argv))
   .option('backend', { type: 'string', choices: BACKEND_CHOICES, default: 'wasm', describe: 'TensorFlow.js backend' })
   .option('world-model', { type: 'string', default: 'checkpoints/world-model', describe: 'World model checkpoint folder' })
   .option('action-map', { type: 'string', default: 'checkpoints/action-map', describe: 'Action map checkpoint folder' })
+  .option('ball-head', { type: 'string', default: DEFAULT_BALL_HEAD, describe: 'Ball head checkpoint folder ("none": the decoder alone)' })
   .option('random-init', { type: 'boolean', default: false, describe: 'Bench a randomly initialised model of the default config (no checkpoint needed)' })
   .option('json', { type: 'boolean', default: false, describe: 'Last line: {"p50_ms": N, "p95_ms": N}' })
   .strict()
@@ -43,7 +45,7 @@ async function main(): Promise<void> {
     game = new NeuralGame(model, new TableActionMap(table), await loadStartFrames());
     what = 'random-init default config';
   } else {
-    const env = await loadNeuralEnv({ worldModel: args.worldModel, actionMap: args.actionMap });
+    const env = await loadNeuralEnv({ worldModel: args.worldModel, actionMap: args.actionMap, ballHead: args.ballHead });
     game = env.game;
     what = env.description;
   }

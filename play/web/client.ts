@@ -7,7 +7,8 @@ import * as tf from '@tensorflow/tfjs';
 import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
 import { AtariEnv } from '../../atari/env';
 import { checkRom } from '../../atari/roms';
-import { fetchCheckpointIndex, fetchTensorGroup } from '../../models/checkpoint-io';
+import { BallHead } from '../../models/ball-head';
+import { fetchCheckpointIndex, fetchModel, fetchTensorGroup } from '../../models/checkpoint-io';
 import { type LatentActionConfig, latentActionFromWeights } from '../../models/latent-action';
 import { dynamicAccuracy, psnr } from '../../pipeline/world-model-metrics';
 import type { WebConfig } from './config';
@@ -97,6 +98,15 @@ async function loadStarts(base: string): Promise<StartFrames[]> {
   return Promise.all(index.starts.map(async (s) => ({ name: s.name, frames: await Promise.all(s.frames.map((f) => loadPngRgb(`${base}/${f}`))) })));
 }
 
+async function fetchBallHead(base: string): Promise<BallHead> {
+  const model = await fetchModel(base);
+  try {
+    return BallHead.fromModel(model);
+  } finally {
+    model.dispose();
+  }
+}
+
 async function loadGame(cfg: WebConfig, seed: number): Promise<NeuralGame> {
   const wmIndex = await fetchCheckpointIndex(cfg.worldModel);
   const named = Object.fromEntries((await fetchTensorGroup(cfg.worldModel, 'weights')).map((t) => [t.name, t.tensor]));
@@ -107,7 +117,8 @@ async function loadGame(cfg: WebConfig, seed: number): Promise<NeuralGame> {
   const codeMap: ActionToCode = isMlpActionMeta(amIndex.meta)
     ? await fetchActionMap(cfg.actionMap)
     : tableActionMapFromMeta(amIndex.meta, `action map ${cfg.actionMap}`);
-  return new NeuralGame(model, codeMap, await loadStarts(cfg.startFrames), { temperature: cfg.temperature, seed });
+  const ballHead = cfg.ballHead ? await fetchBallHead(cfg.ballHead) : null;
+  return new NeuralGame(model, codeMap, await loadStarts(cfg.startFrames), { temperature: cfg.temperature, seed, ballHead });
 }
 
 function draw(canvas: HTMLCanvasElement, rgb: Uint8Array, image: ImageData): void {

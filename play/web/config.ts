@@ -3,6 +3,8 @@ export interface WebConfig {
   /** Checkpoint folders, as URLs relative to the page. */
   worldModel: string;
   actionMap: string;
+  /** The ball head's checkpoint (models/ball-head.ts), or null for the decoder alone. */
+  ballHead: string | null;
   startFrames: string;
   /** Where TensorFlow.js's .wasm files are served. */
   wasmPath: string;

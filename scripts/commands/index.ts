@@ -11,6 +11,7 @@ import { recordCommand } from './record';
 import { evalDqnCommand } from './eval-dqn';
 import { trainDqnCommand } from './train-dqn';
 import { trainLatentCommand } from './train-latent';
+import { trainBallHeadCommand } from './train-ball-head';
 import { evalWorldModelCommand } from './eval-world-model';
 import { collectPairsCommand } from './collect-pairs';
 import { trainActionMapCommand } from './train-action-map';
@@ -23,6 +24,7 @@ export const commands: CommandModule<any, any>[] = [
   recordCommand,
   exportGifCommand,
   trainLatentCommand,
+  trainBallHeadCommand,
   evalWorldModelCommand,
   collectPairsCommand,
   trainActionMapCommand,

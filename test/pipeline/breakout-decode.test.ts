@@ -95,6 +95,42 @@ describe('placeBall after a frame with a ball', () => {
   });
 });
 
+describe('placeBall with the ball head\'s place', () => {
+  // A bounce off the paddle the flight rule does not decide: the model is of two minds (0.5 that the
+  // ball went on down, 0.01 that it turned up); the head says it turned.
+  const balls = [{ x: 60, y: 166 }, { x: 64, y: 176 }];
+  const twoMinds = () => {
+    const redProb = new Float32Array(FRAME_PIXELS);
+    for (const p of box(68, 184)) redProb[p] = 0.5;
+    for (const p of box(68, 166)) redProb[p] = 0.01;
+    return redProb;
+  };
+
+  it("draws the ball on the head's place when the model gives it any probability", () => {
+    const frame = new Uint8Array(FRAME_PIXELS);
+    expect(placeBall(frame, twoMinds(), new Uint8Array(FRAME_PIXELS), BALL_MIN_PROB, balls, { x: 68, y: 166 })).toEqual({ x: 68, y: 166 });
+    expect(redPixels(frame)).toEqual(box(68, 166));
+  });
+
+  it('ignores a place the model rules out or that leaves the field', () => {
+    const alt = new Uint8Array(FRAME_PIXELS);
+    expect(placeBall(new Uint8Array(FRAME_PIXELS), twoMinds(), alt, BALL_MIN_PROB, balls, { x: 90, y: 150 })).toEqual({ x: 68, y: 184 });
+    const low = twoMinds();
+    for (const p of box(68, 187)) low[p] = 0.9; // reaches the paddle's rows
+    const placed = placeBall(new Uint8Array(FRAME_PIXELS), low, alt, BALL_MIN_PROB, balls, { x: 68, y: 187 });
+    expect(placed!.y + 3).toBeLessThanOrEqual(188); // never onto the paddle's rows, where it would read as paddle
+  });
+
+  it("comes before the ball's flight, which then decides where the head's place has no probability", () => {
+    const flying = new Float32Array(FRAME_PIXELS);
+    for (const p of box(64, 126)) flying[p] = 0.1;
+    for (const p of box(60, 120)) flying[p] = 0.1;
+    const alt = new Uint8Array(FRAME_PIXELS), inFlight = [{ x: 80, y: 100 }, { x: 72, y: 113 }];
+    expect(placeBall(new Uint8Array(FRAME_PIXELS), flying, alt, BALL_MIN_PROB, inFlight, { x: 60, y: 120 })).toEqual({ x: 60, y: 120 });
+    expect(placeBall(new Uint8Array(FRAME_PIXELS), flying, alt, BALL_MIN_PROB, inFlight, { x: 90, y: 120 })).toEqual({ x: 64, y: 126 });
+  });
+});
+
 describe('a ball in flight', () => {
   it('flies on: one more step of its last motion, clear of the walls, the bricks and the paddle', () => {
     expect(ballFlight([{ x: 80, y: 100 }, { x: 72, y: 113 }])).toEqual({ x: 64, y: 126 });

@@ -1,0 +1,142 @@
+// The ball head: a small MLP that says where the ball goes next, from what the context frames show of
+// it (its last places, the paddle, the bricks around it). The world model's decoder draws the ball
+// well in free flight, where its motion decides the next place (pipeline/breakout-decode.ts,
+// ballFlight), but at a bounce off the paddle, a wall or a brick it is often of two minds, and the
+// wrong mind wins. Yet the context decides the bounce: in the recorded games, 99.9% of ball steps whose
+// context (ball places, paddle places) was seen more than once land within 4 px of that context's most
+// common next place (README). So the decoder's frame is drawn with the ball on this head's place,
+// where the decoder gives that place any probability at all (the decoder still says whether there is
+// a ball).
+//
+// Inference is plain JavaScript (about 0.1 M multiply-adds a frame), so the players, the web player
+// and evaluation share it without a tf round trip; training (pipeline/train-ball-head.ts) uses tfjs.
+import * as tf from '@tensorflow/tfjs';
+import { type BallPlace, lastPaddle } from '../pipeline/breakout-decode';
+import { FRAME_WIDTH } from '../pipeline/frame-classes';
+
+export const BALL_HEAD_KIND = 'ball-head';
+
+/** The step the head can predict: dx in [-MAX_DX, MAX_DX], dy in [-MAX_DY, MAX_DY] (a late game's fast ball moves 8 by 14). */
+export const MAX_DX = 20;
+export const MAX_DY = 24;
+const DX_CLASSES = 2 * MAX_DX + 1;
+const DY_CLASSES = 2 * MAX_DY + 1;
+
+/** Brick rows (57-92, six of 6 px) and columns (18 of 8 px from x = 8). */
+const BRICK_TOP = 57;
+const BRICK_ROWS = 6;
+const BRICK_ROW_H = 6;
+const BRICK_LEFT = 8;
+const BRICK_COLS = 18;
+const BRICK_W = 8;
+/** Brick columns seen on each side of the ball's. */
+const PATCH_HALF = 3;
+const PATCH_COLS = 2 * PATCH_HALF + 1;
+
+/** Inputs: ball place (2), last two velocities (4) and whether the older is missing (1), paddle at b, c and target relative to the ball with missing flags (6), shrunk paddle (1), x phase among brick columns (8), y phase among brick rows (6), brick patch. */
+export const BALL_FEATURES = 2 + 4 + 1 + 6 + 1 + BRICK_W + BRICK_ROW_H + BRICK_ROWS * PATCH_COLS;
+
+export interface BallHeadConfig {
+  hidden: number[];
+}
+
+export const DEFAULT_BALL_HEAD_CONFIG: BallHeadConfig = { hidden: [256, 256] };
+
+/**
+ * The features of a ball step: `context` the K >= 2 context frames (oldest first, class frames),
+ * `balls` their balls (fieldBall, null where none), `targetPaddle` the paddle's left edge in the frame being predicted (null if none).
+ * Null when the last context frame has no ball or the one before it has none (a serve: nothing to go on).
+ */
+export function ballFeatures(context: readonly Uint8Array[], balls: readonly (BallPlace | null)[], targetPaddle: number | null): Float32Array | null {
+  const n = context.length;
+  const [a, b, c] = [balls[n - 3] ?? null, balls[n - 2] ?? null, balls[n - 1] ?? null];
+  if (c === null || b === null) return null;
+  const f = new Float32Array(BALL_FEATURES);
+  let i = 0;
+  f[i++] = c.x / 160; f[i++] = c.y / 210;
+  f[i++] = (c.x - b.x) / 16; f[i++] = (c.y - b.y) / 16;
+  f[i++] = a ? (b.x - a.x) / 16 : 0; f[i++] = a ? (b.y - a.y) / 16 : 0; f[i++] = a ? 0 : 1;
+  const last = lastPaddle(context[n - 1]);
+  for (const left of [lastPaddle(context[n - 2])?.left ?? null, last?.left ?? null, targetPaddle]) {
+    f[i++] = left === null ? 0 : (left - c.x) / 64;
+    f[i++] = left === null ? 1 : 0;
+  }
+  f[i++] = last !== null && last.width < 16 ? 1 : 0;
+  f[i + (((c.x - BRICK_LEFT) % BRICK_W) + BRICK_W) % BRICK_W] = 1; i += BRICK_W;
+  f[i + (((c.y - BRICK_TOP) % BRICK_ROW_H) + BRICK_ROW_H) % BRICK_ROW_H] = 1; i += BRICK_ROW_H;
+  const col0 = Math.floor((c.x - BRICK_LEFT) / BRICK_W) - PATCH_HALF;
+  const frame = context[n - 1];
+  for (let r = 0; r < BRICK_ROWS; r++) {
+    const y = BRICK_TOP + r * BRICK_ROW_H + BRICK_ROW_H / 2;
+    for (let k = 0; k < PATCH_COLS; k++) {
+      const col = col0 + k;
+      // Beyond the side walls counts as solid: the ball turns there as at a brick.
+      f[i++] = col < 0 || col >= BRICK_COLS ? 1 : frame[y * FRAME_WIDTH + BRICK_LEFT + col * BRICK_W + BRICK_W / 2] !== 0 ? 1 : 0;
+    }
+  }
+  return f;
+}
+
+/** The class indices of a step (dx, dy), or null when it is beyond what the head predicts. */
+export function stepClasses(from: BallPlace, to: BallPlace): { dx: number; dy: number } | null {
+  const dx = to.x - from.x, dy = to.y - from.y;
+  if (Math.abs(dx) > MAX_DX || Math.abs(dy) > MAX_DY) return null;
+  return { dx: dx + MAX_DX, dy: dy + MAX_DY };
+}
+
+/** The training network: hidden ReLU layers, then two softmax heads (dx, dy) as one output of logits. */
+export function buildBallHeadModel(cfg: BallHeadConfig): tf.LayersModel {
+  const input = tf.input({ shape: [BALL_FEATURES] });
+  let h: tf.SymbolicTensor = input;
+  cfg.hidden.forEach((units, k) => { h = tf.layers.dense({ units, activation: 'relu', name: `hidden${k}` }).apply(h) as tf.SymbolicTensor; });
+  const out = tf.layers.dense({ units: DX_CLASSES + DY_CLASSES, name: 'steps' }).apply(h) as tf.SymbolicTensor;
+  return tf.model({ inputs: input, outputs: out });
+}
+
+/** Dense layers as plain arrays: kernel [in, out] row-major, bias [out]. */
+interface Dense { kernel: Float32Array; bias: Float32Array; inputs: number; outputs: number }
+
+/** The trained head, run in plain JavaScript. */
+export class BallHead {
+  private constructor(private readonly layers: Dense[]) {}
+
+  /** From the trained network (buildBallHeadModel's layers, as saved in the checkpoint). */
+  static fromModel(model: tf.LayersModel): BallHead {
+    const layers: Dense[] = model.layers.filter((l) => l.getWeights().length > 0).map((l) => {
+      const [kernel, bias] = l.getWeights();
+      const [inputs, outputs] = kernel.shape as [number, number];
+      return { kernel: Float32Array.from(kernel.dataSync()), bias: Float32Array.from(bias.dataSync()), inputs, outputs };
+    });
+    if (layers.length === 0 || layers[0].inputs !== BALL_FEATURES || layers.at(-1)!.outputs !== DX_CLASSES + DY_CLASSES) {
+      throw new Error(`ball head: the network takes ${layers[0]?.inputs} features to ${layers.at(-1)?.outputs} outputs; this version needs ${BALL_FEATURES} to ${DX_CLASSES + DY_CLASSES}`);
+    }
+    return new BallHead(layers);
+  }
+
+  /** The output logits for one feature vector. */
+  logits(features: Float32Array): Float32Array {
+    let x = features;
+    this.layers.forEach((l, k) => {
+      const y = Float32Array.from(l.bias);
+      for (let i = 0; i < l.inputs; i++) {
+        const v = x[i];
+        if (v === 0) continue;
+        const row = i * l.outputs;
+        for (let j = 0; j < l.outputs; j++) y[j] += v * l.kernel[row + j];
+      }
+      if (k < this.layers.length - 1) for (let j = 0; j < y.length; j++) if (y[j] < 0) y[j] = 0;
+      x = y;
+    });
+    return x;
+  }
+
+  /** The ball's most likely next place after `context` (see ballFeatures), or null when there is nothing to go on. */
+  next(context: readonly Uint8Array[], balls: readonly (BallPlace | null)[], targetPaddle: number | null): BallPlace | null {
+    const f = ballFeatures(context, balls, targetPaddle);
+    if (f === null) return null;
+    const out = this.logits(f);
+    const argmax = (from: number, len: number) => { let best = from; for (let j = from + 1; j < from + len; j++) if (out[j] > out[best]) best = j; return best - from; };
+    const c = balls[balls.length - 1]!;
+    return { x: c.x + argmax(0, DX_CLASSES) - MAX_DX, y: c.y + argmax(DX_CLASSES, DY_CLASSES) - MAX_DY };
+  }
+}

@@ -1,0 +1,57 @@
+import * as tf from '@tensorflow/tfjs';
+import { describe, expect, it } from 'vitest';
+import { BALL_FEATURES, BallHead, ballFeatures, buildBallHeadModel, MAX_DX, MAX_DY, stepClasses } from '../../models/ball-head';
+import { fieldBall } from '../../pipeline/breakout-decode';
+import { rgbToClasses } from '../../pipeline/frame-classes';
+import { drawScene } from '../pipeline/breakout-frames';
+
+const scene = (ball: { x: number; y: number } | undefined, paddleX = 60) => rgbToClasses(drawScene({ paddleX, ball }));
+
+describe('ballFeatures', () => {
+  it('needs the ball in the last two context frames', () => {
+    const frames = [scene({ x: 40, y: 100 }), scene(undefined), scene({ x: 48, y: 110 })];
+    expect(ballFeatures(frames, frames.map(fieldBall), 60)).toBeNull();
+  });
+
+  it("reads the ball's place and velocities, the paddles relative to it, and the bricks around it", () => {
+    const frames = [scene({ x: 40, y: 100 }, 50), scene({ x: 44, y: 104 }, 54), scene({ x: 48, y: 108 }, 58)];
+    const f = ballFeatures(frames, frames.map(fieldBall), 62)!;
+    expect(f.length).toBe(BALL_FEATURES);
+    expect(Array.from(f.slice(0, 7))).toEqual([48 / 160, 108 / 210, 4 / 16, 4 / 16, 4 / 16, 4 / 16, 0].map(Math.fround));
+    // Paddles at b, c and the target, each (left - ball x) / 64 and a missing flag.
+    expect(Array.from(f.slice(7, 13))).toEqual([6 / 64, 0, 10 / 64, 0, 14 / 64, 0].map(Math.fround));
+    // The test scene has the top brick row (57-62) and the bottom one (87-92), none between.
+    const patch = Array.from(f.slice(BALL_FEATURES - 42));
+    expect(patch.slice(0, 7)).toEqual([1, 1, 1, 1, 1, 1, 1]);
+    expect(patch.slice(7, 35).every((v) => v === 0)).toBe(true);
+    expect(patch.slice(35)).toEqual([1, 1, 1, 1, 1, 1, 1]);
+  });
+});
+
+describe('BallHead', () => {
+  it("runs the trained network in plain JavaScript, as tfjs does, and steps from the ball's last place", () => {
+    const model = buildBallHeadModel({ hidden: [16, 8] });
+    const head = BallHead.fromModel(model);
+    const frames = [scene({ x: 40, y: 100 }), scene({ x: 44, y: 104 }), scene({ x: 48, y: 108 })];
+    const balls = frames.map(fieldBall);
+    const f = ballFeatures(frames, balls, 62)!;
+    const want = tf.tidy(() => (model.predict(tf.tensor2d(f, [1, BALL_FEATURES])) as tf.Tensor).dataSync());
+    const got = head.logits(f);
+    got.forEach((v, j) => expect(v).toBeCloseTo(want[j], 4));
+    const argmax = (from: number, len: number) => Array.from(got.slice(from, from + len)).reduce((b, v, j, a) => (v > a[b] ? j : b), 0);
+    expect(head.next(frames, balls, 62)).toEqual({ x: 48 + argmax(0, 2 * MAX_DX + 1) - MAX_DX, y: 108 + argmax(2 * MAX_DX + 1, 2 * MAX_DY + 1) - MAX_DY });
+    model.dispose();
+  });
+
+  it('refuses a network of another shape', () => {
+    const input = tf.input({ shape: [BALL_FEATURES + 1] });
+    const model = tf.model({ inputs: input, outputs: tf.layers.dense({ units: 4 }).apply(input) as tf.SymbolicTensor });
+    expect(() => BallHead.fromModel(model)).toThrow(/this version needs/);
+    model.dispose();
+  });
+});
+
+it('stepClasses labels steps within reach and refuses the rest', () => {
+  expect(stepClasses({ x: 40, y: 100 }, { x: 48, y: 86 })).toEqual({ dx: MAX_DX + 8, dy: MAX_DY - 14 });
+  expect(stepClasses({ x: 40, y: 100 }, { x: 40 + MAX_DX + 1, y: 100 })).toBeNull();
+});

@@ -1,0 +1,49 @@
+// Training the ball head from recordings, end to end: synthetic games whose ball flies a steady step
+// are read through the world model's dataset, the head learns the step on the train episodes, scores
+// it on the held-out ones, and the checkpoint loads back and predicts it.
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { MAX_DX, MAX_DY } from '../../models/ball-head';
+import { initBackend } from '../../models/backend';
+import { readCheckpointMeta } from '../../models/checkpoint';
+import { fieldBall } from '../../pipeline/breakout-decode';
+import { rgbToClasses } from '../../pipeline/frame-classes';
+import { ballSteps, DEFAULT_TRAIN_BALL_HEAD_CONFIG, trainBallHead } from '../../pipeline/train-ball-head';
+import { writeVideo } from '../../pipeline/video';
+import { loadBallHead } from '../../pipeline/world-model';
+import { drawScene } from './breakout-frames';
+
+/** A game whose ball flies (+2, +3) a step from (x0, 100), the paddle following it. */
+const game = (x0: number) => Array.from({ length: 24 }, (_, k) => drawScene({ paddleX: x0 + 2 * k, ball: { x: x0 + 2 * k, y: 100 + 3 * k } }));
+
+beforeAll(async () => { await initBackend('cpu'); });
+
+describe('train-ball-head', () => {
+  it('labels each ball step of a game with its (dx, dy)', () => {
+    const frames = game(30).map((f) => rgbToClasses(f));
+    const steps = ballSteps(frames, 3);
+    expect(steps.length).toBe(21);
+    expect(steps.every((s) => s.dx === MAX_DX + 2 && s.dy === MAX_DY + 3)).toBe(true);
+  });
+
+  it('learns a steady step, scores held-out games and saves a checkpoint that predicts it', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'ball-head-'));
+    const rec = join(dir, 'rec');
+    mkdirSync(rec);
+    for (let e = 1; e <= 6; e++) {
+      await writeVideo(join(rec, `episode-0000${e}.mkv`), game(20 + 10 * e));
+      writeFileSync(join(rec, `episode-0000${e}.json`), JSON.stringify({ actionSet: [0, 1, 3, 4], actionIndices: true, actions: new Array(23).fill(0) }));
+    }
+    const config = { ...DEFAULT_TRAIN_BALL_HEAD_CONFIG, data: [rec], cacheDir: join(dir, 'cache'), model: { hidden: [32] }, epochs: 40, batchSize: 16, lr: 3e-3, backend: 'cpu' as const };
+    const r = await trainBallHead({ config, name: 'test', root: join(dir, 'runs'), log: () => {} });
+    expect(r.scores.train.steps + r.scores.val.steps + r.scores.test.steps).toBe(6 * 21);
+    expect(r.scores.val.steps).toBeGreaterThan(0);
+    expect(r.scores.val.exact).toBe(1);
+    expect(readCheckpointMeta(r.checkpointDir).kind).toBe('ball-head');
+    const head = await loadBallHead(r.checkpointDir);
+    const frames = game(44).slice(0, 3).map((f) => rgbToClasses(f));
+    expect(head.next(frames, frames.map(fieldBall), 50)).toEqual({ x: 50, y: 109 });
+  });
+});
