@@ -33,8 +33,17 @@ const BRICK_W = 8;
 const PATCH_HALF = 3;
 const PATCH_COLS = 2 * PATCH_HALF + 1;
 
-/** Inputs: ball place (2), last two velocities (4) and whether the older is missing (1), paddle at b, c and target relative to the ball with missing flags (6), shrunk paddle (1), x phase among brick columns (8), y phase among brick rows (6), brick patch. */
-export const BALL_FEATURES = 2 + 4 + 1 + 6 + 1 + BRICK_W + BRICK_ROW_H + BRICK_ROWS * PATCH_COLS;
+/** Rows just above the paddle, one-hot: whether a fast ball meets the paddle in a step is a matter of single pixels. */
+const NEAR_PADDLE_Y: readonly [number, number] = [160, 188];
+/** The last vertical step, one-hot (a fast ball moves 13 and 14 in turn, and the next step follows from which). */
+const MAX_ONE_HOT_VY = 16;
+
+/**
+ * Inputs: ball place (2), last two velocities (4) and whether the older is missing (1), paddle at b, c and
+ * target relative to the ball with missing flags (6), shrunk paddle (1), x phase among brick columns (8),
+ * y phase among brick rows (6), row near the paddle and last vertical step one-hot, brick patch.
+ */
+export const BALL_FEATURES = 2 + 4 + 1 + 6 + 1 + BRICK_W + BRICK_ROW_H + (NEAR_PADDLE_Y[1] - NEAR_PADDLE_Y[0] + 1) + (2 * MAX_ONE_HOT_VY + 1) + BRICK_ROWS * PATCH_COLS;
 
 export interface BallHeadConfig {
   hidden: number[];
@@ -64,6 +73,10 @@ export function ballFeatures(context: readonly Uint8Array[], balls: readonly (Ba
   f[i++] = last !== null && last.width < 16 ? 1 : 0;
   f[i + (((c.x - BRICK_LEFT) % BRICK_W) + BRICK_W) % BRICK_W] = 1; i += BRICK_W;
   f[i + (((c.y - BRICK_TOP) % BRICK_ROW_H) + BRICK_ROW_H) % BRICK_ROW_H] = 1; i += BRICK_ROW_H;
+  if (c.y >= NEAR_PADDLE_Y[0] && c.y <= NEAR_PADDLE_Y[1]) f[i + c.y - NEAR_PADDLE_Y[0]] = 1;
+  i += NEAR_PADDLE_Y[1] - NEAR_PADDLE_Y[0] + 1;
+  if (Math.abs(c.y - b.y) <= MAX_ONE_HOT_VY) f[i + c.y - b.y + MAX_ONE_HOT_VY] = 1;
+  i += 2 * MAX_ONE_HOT_VY + 1;
   const col0 = Math.floor((c.x - BRICK_LEFT) / BRICK_W) - PATCH_HALF;
   const frame = context[n - 1];
   for (let r = 0; r < BRICK_ROWS; r++) {

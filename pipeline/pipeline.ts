@@ -15,6 +15,7 @@ import { recordStage, RECORD_DEFAULTS, type RecordConfig } from './record';
 import { timestampName } from './run';
 import { DEFAULT_TRAIN_ACTION_MAP_CONFIG, trainActionMap, type TrainActionMapConfig } from './train-action-map';
 import { DQN_DEFAULTS, trainDqn, type TrainDqnConfig } from './train-dqn';
+import { DEFAULT_TRAIN_BALL_HEAD_CONFIG, trainBallHead, type TrainBallHeadConfig } from './train-ball-head';
 import { DEFAULT_TRAIN_LATENT_CONFIG, trainLatent, type TrainLatentConfig } from './train-latent';
 
 export const PRESETS = ['ci', 'tiny', 'full'] as const;
@@ -26,6 +27,7 @@ export interface PipelinePreset {
   dqn: Partial<TrainDqnConfig>;
   record: Partial<RecordConfig>;
   latent: Partial<Omit<TrainLatentConfig, 'model'>> & { model?: Partial<LatentActionConfig> };
+  ballHead: Partial<Omit<TrainBallHeadConfig, 'data' | 'out'>>;
   actionMap: Partial<Omit<TrainActionMapConfig, 'pairs' | 'out'>>;
 }
 
@@ -37,6 +39,7 @@ export const PIPELINE_PRESETS: Record<PresetName, PipelinePreset> = {
     dqn: { totalSteps: 300, learningStarts: 64, normSteps: 64, bufferSize: 1_000, batchSize: 8, hidden: [16], envWorker: false, logEvery: 100, checkpointEvery: 1_000, targetUpdate: 100, epsDecaySteps: 200 },
     record: { episodes: 2, percentRandom: 50, maxSteps: 30, preview: false, workers: 1 },
     latent: { steps: 2, batchSize: 2, warmupSteps: 1, evalEvery: 2, valWindows: 4, gridEvery: 2, checkpointEvery: 2, logEvery: 1, restartEvery: 1, model: SMALL_DECODER },
+    ballHead: { epochs: 1, model: { hidden: [16] } },
     actionMap: { epochs: 2, batchSize: 64 },
   },
   tiny: {
@@ -44,6 +47,7 @@ export const PIPELINE_PRESETS: Record<PresetName, PipelinePreset> = {
     dqn: { totalSteps: 3_000, learningStarts: 1_000, normSteps: 1_000, bufferSize: 10_000, hidden: [64, 64], checkpointEvery: 10_000, targetUpdate: 500, epsDecaySteps: 2_000 },
     record: { episodes: 6, percentRandom: 50, maxSteps: 400, preview: false, workers: 1 },
     latent: { steps: 1500, timeLimitMin: 9, batchSize: 8, workers: 2, warmupSteps: 50, continuousWarmupSteps: 100, evalEvery: 250, valWindows: 64, gridEvery: 500, checkpointEvery: 250, model: SMALL_DECODER },
+    ballHead: { epochs: 10 },
     actionMap: { epochs: 20 },
   },
   full: {
@@ -51,6 +55,7 @@ export const PIPELINE_PRESETS: Record<PresetName, PipelinePreset> = {
     dqn: {},
     record: {},
     latent: {},
+    ballHead: {},
     actionMap: {},
   },
 };
@@ -77,6 +82,7 @@ export interface PipelineResult {
   dqnCheckpoint: string;
   recordings: string;
   worldModel: string;
+  ballHead: string;
   pairs: string;
   actionMap: string;
   stages: StageRecord[];
@@ -126,6 +132,13 @@ export async function runPipeline(opts: PipelineOptions): Promise<PipelineResult
   const latent = await stage('train-latent', () => trainLatent({ config: latentConfig, name: 'world-model', root: dir, log }), (r) => r.runDir);
   const best = join(latent.runDir, 'checkpoint-best');
   partial.worldModel = existsSync(join(best, 'checkpoint.json')) ? best : join(latent.runDir, 'checkpoint-last');
+
+  const head = await stage(
+    'train-ball-head',
+    () => trainBallHead({ config: { ...DEFAULT_TRAIN_BALL_HEAD_CONFIG, ...preset.ballHead, data: [recordings], cacheDir, out: null, seed: opts.seed, backend: opts.backend }, name: 'ball-head', root: dir, log }),
+    (r) => r.checkpointDir,
+  );
+  partial.ballHead = head.checkpointDir;
 
   const pairs = await stage(
     'collect-pairs',

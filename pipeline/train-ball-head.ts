@@ -10,7 +10,7 @@ import * as tf from '@tensorflow/tfjs';
 import { BALL_FEATURES, BALL_HEAD_KIND, BallHead, ballFeatures, buildBallHeadModel, DEFAULT_BALL_HEAD_CONFIG, MAX_DX, MAX_DY, stepClasses, type BallHeadConfig } from '../models/ball-head';
 import { initBackend, type BackendPreference } from '../models/backend';
 import { saveCheckpoint } from '../models/checkpoint';
-import { fieldBall, lastPaddle } from './breakout-decode';
+import { ballFlight, fieldBall, lastPaddle } from './breakout-decode';
 import { UserError } from './errors';
 import { buildLatentDataset, type Split } from './latent-dataset';
 import { Progress, onInterrupt } from './progress';
@@ -29,6 +29,8 @@ export interface TrainBallHeadConfig {
   valShare: number;
   testShare: number;
   epochs: number;
+  /** Each step whose next place the ball's flight does not decide (a bounce: pipeline/breakout-decode.ts ballFlight) is seen this many times an epoch. */
+  bounceWeight: number;
   batchSize: number;
   /** Adam's learning rate, from `lr` down to `lrFinal` on a cosine over the whole run. */
   lr: number;
@@ -47,6 +49,7 @@ export const DEFAULT_TRAIN_BALL_HEAD_CONFIG: TrainBallHeadConfig = {
   valShare: 0.1,
   testShare: 0.1,
   epochs: 30,
+  bounceWeight: 1,
   batchSize: 256,
   lr: 1e-3,
   lrFinal: 1e-4,
@@ -60,12 +63,16 @@ export interface BallRows {
   features: Float32Array;
   dx: Int32Array;
   dy: Int32Array;
+  /** 1 where the ball's flight decides the next place (both coordinates). */
+  inFlight: Uint8Array;
   count: number;
 }
 
+interface BallStep { features: Float32Array; dx: number; dy: number; inFlight: boolean }
+
 /** The ball steps of a game's class frames (in order): each step whose context and target show the ball. */
-export function ballSteps(frames: readonly Uint8Array[], contextFrames: number): { features: Float32Array; dx: number; dy: number }[] {
-  const out: { features: Float32Array; dx: number; dy: number }[] = [];
+export function ballSteps(frames: readonly Uint8Array[], contextFrames: number): BallStep[] {
+  const out: BallStep[] = [];
   const balls = frames.map(fieldBall);
   for (let t = contextFrames; t < frames.length; t++) {
     const target = balls[t];
@@ -73,21 +80,23 @@ export function ballSteps(frames: readonly Uint8Array[], contextFrames: number):
     const features = ballFeatures(frames.slice(t - contextFrames, t), balls.slice(t - contextFrames, t), lastPaddle(frames[t])?.left ?? null);
     if (features === null) continue;
     const step = stepClasses(balls[t - 1]!, target);
-    if (step !== null) out.push({ features, ...step });
+    const flight = ballFlight(balls.slice(t - contextFrames, t));
+    if (step !== null) out.push({ features, ...step, inFlight: flight.x !== null && flight.y !== null });
   }
   return out;
 }
 
-function packRows(steps: { features: Float32Array; dx: number; dy: number }[]): BallRows {
-  const rows: BallRows = { features: new Float32Array(steps.length * BALL_FEATURES), dx: new Int32Array(steps.length), dy: new Int32Array(steps.length), count: steps.length };
-  steps.forEach((s, i) => { rows.features.set(s.features, i * BALL_FEATURES); rows.dx[i] = s.dx; rows.dy[i] = s.dy; });
+function packRows(steps: BallStep[]): BallRows {
+  const n = steps.length;
+  const rows: BallRows = { features: new Float32Array(n * BALL_FEATURES), dx: new Int32Array(n), dy: new Int32Array(n), inFlight: new Uint8Array(n), count: n };
+  steps.forEach((s, i) => { rows.features.set(s.features, i * BALL_FEATURES); rows.dx[i] = s.dx; rows.dy[i] = s.dy; rows.inFlight[i] = s.inFlight ? 1 : 0; });
   return rows;
 }
 
 /** The recordings' ball steps by split (the world model's dataset: same episode split, same frame cache). */
 async function readRows(cfg: TrainBallHeadConfig, log: (m: string) => void): Promise<Record<Split, BallRows>> {
   const ds = await buildLatentDataset({ recordings: cfg.data, cacheDir: cfg.cacheDir, contextFrames: cfg.contextFrames, valShare: cfg.valShare, testShare: cfg.testShare, log });
-  const steps: Record<Split, { features: Float32Array; dx: number; dy: number }[]> = { train: [], val: [], test: [] };
+  const steps: Record<Split, BallStep[]> = { train: [], val: [], test: [] };
   try {
     ds.episodes.forEach((ep, e) => {
       const frames = Array.from({ length: ep.frames }, (_, k) => ds.store.read(e, k));
@@ -100,18 +109,21 @@ async function readRows(cfg: TrainBallHeadConfig, log: (m: string) => void): Pro
   return { train: packRows(steps.train), val: packRows(steps.val), test: packRows(steps.test) };
 }
 
-/** Figures of the head on one split: exact steps, and steps within 4 px (the eval's "ball within 4 px"). */
-export interface BallScores { steps: number; exact: number; within4: number }
+/** Figures of the head on one split: exact steps, steps within 4 px (the eval's "ball within 4 px"), and those of the bounces alone (steps the flight does not decide). */
+export interface BallScores { steps: number; exact: number; within4: number; bounces: number; bounceWithin4: number }
 
 export function scoreRows(head: BallHead, rows: BallRows): BallScores {
-  let exact = 0, within4 = 0;
+  let exact = 0, within4 = 0, bounces = 0, bounceWithin4 = 0;
   for (let i = 0; i < rows.count; i++) {
     const out = head.logits(rows.features.subarray(i * BALL_FEATURES, (i + 1) * BALL_FEATURES));
     const dx = argmax(out, 0, 2 * MAX_DX + 1), dy = argmax(out, 2 * MAX_DX + 1, 2 * MAX_DY + 1);
+    const near = Math.hypot(dx - rows.dx[i], dy - rows.dy[i]) <= 4;
     if (dx === rows.dx[i] && dy === rows.dy[i]) exact++;
-    if (Math.hypot(dx - rows.dx[i], dy - rows.dy[i]) <= 4) within4++;
+    if (near) within4++;
+    if (!rows.inFlight[i]) { bounces++; if (near) bounceWithin4++; }
   }
-  return { steps: rows.count, exact: rows.count ? exact / rows.count : 0, within4: rows.count ? within4 / rows.count : 0 };
+  const share = (k: number, n: number) => (n ? k / n : 0);
+  return { steps: rows.count, exact: share(exact, rows.count), within4: share(within4, rows.count), bounces, bounceWithin4: share(bounceWithin4, bounces) };
 }
 
 function argmax(v: Float32Array, from: number, len: number): number {
@@ -142,7 +154,7 @@ export async function trainBallHead(opts: TrainBallHeadOptions): Promise<{ runDi
   const model = buildBallHeadModel(cfg.model);
   const optimizer = tf.train.adam(cfg.lr);
   const rng = new Prng(cfg.seed);
-  const order = Array.from({ length: rows.train.count }, (_, i) => i);
+  const order = Array.from({ length: rows.train.count }, (_, i) => i).flatMap((i) => new Array<number>(rows.train.inFlight[i] ? 1 : cfg.bounceWeight).fill(i));
   let best: { epoch: number; within4: number; weights: tf.Tensor[] } | null = null;
   let stopping = false;
   const removeInterrupt = onInterrupt(() => { stopping = true; }, { exit: false });
@@ -177,8 +189,8 @@ export async function trainBallHead(opts: TrainBallHeadOptions): Promise<{ runDi
         if ((b / cfg.batchSize) % 50 === 49) await new Promise((r) => setImmediate(r));
       }
       const val = scoreRows(BallHead.fromModel(model), valRows);
-      run.logMetrics({ step: epoch, epoch, train_loss: lossSum / order.length, val_exact: val.exact, val_within4: val.within4 });
-      say(`epoch ${epoch}: train loss ${(lossSum / order.length).toFixed(4)}, val exact ${pct(val.exact)}, within 4 px ${pct(val.within4)}`);
+      run.logMetrics({ step: epoch, epoch, train_loss: lossSum / order.length, val_exact: val.exact, val_within4: val.within4, val_bounce_within4: val.bounceWithin4 });
+      say(`epoch ${epoch}: train loss ${(lossSum / order.length).toFixed(4)}, val exact ${pct(val.exact)}, within 4 px ${pct(val.within4)} (bounces ${pct(val.bounceWithin4)})`);
       if (!best || val.within4 > best.within4) {
         best?.weights.forEach((w) => w.dispose());
         best = { epoch, within4: val.within4, weights: model.getWeights().map((w) => w.clone()) };
@@ -193,7 +205,7 @@ export async function trainBallHead(opts: TrainBallHeadOptions): Promise<{ runDi
   best.weights.forEach((w) => w.dispose());
   const head = BallHead.fromModel(model);
   const scores = { train: scoreRows(head, rows.train), val: scoreRows(head, rows.val), test: scoreRows(head, rows.test) };
-  log(`train-ball-head: best epoch ${best.epoch}; ball steps within 4 px: ${(['train', 'val', 'test'] as const).map((s) => `${s} ${pct(scores[s].within4)} (exact ${pct(scores[s].exact)}, ${scores[s].steps})`).join(', ')}`);
+  log(`train-ball-head: best epoch ${best.epoch}; ball steps within 4 px: ${(['train', 'val', 'test'] as const).map((s) => `${s} ${pct(scores[s].within4)} (exact ${pct(scores[s].exact)}, ${scores[s].steps}; bounces ${pct(scores[s].bounceWithin4)} of ${scores[s].bounces})`).join(', ')}`);
   const meta = {
     kind: BALL_HEAD_KIND,
     config: cfg.model,

@@ -10,6 +10,7 @@ interface Args {
   out?: string;
   hidden: number[];
   epochs: number;
+  'bounce-weight': number;
   batch: number;
   lr: number;
   'lr-final': number;
@@ -29,6 +30,7 @@ export const trainBallHeadCommand: CommandModule<object, Args> = {
       .option('out', { type: 'string', describe: 'Also save the checkpoint here, e.g. checkpoints/ball-head (default: only in the run folder)' })
       .option('hidden', { type: 'number', array: true, default: D.model.hidden, describe: 'Hidden layer widths' })
       .option('epochs', { type: 'number', default: D.epochs, describe: 'Passes over the train steps' })
+      .option('bounce-weight', { type: 'number', default: D.bounceWeight, describe: 'Times an epoch each step is seen whose next place the ball\'s flight does not decide (a bounce)' })
       .option('batch', { type: 'number', default: D.batchSize, describe: 'Steps per optimizer step' })
       .option('lr', { type: 'number', default: D.lr, describe: 'Adam learning rate at the start' })
       .option('lr-final', { type: 'number', default: D.lrFinal, describe: 'Learning rate at the end (a cosine from --lr)' })
@@ -38,6 +40,7 @@ export const trainBallHeadCommand: CommandModule<object, Args> = {
     for (const [flag, v, ok] of [
       ['--epochs', args.epochs, Number.isInteger(args.epochs) && args.epochs > 0],
       ['--batch', args.batch, Number.isInteger(args.batch) && args.batch > 0],
+      ['--bounce-weight', args['bounce-weight'], Number.isInteger(args['bounce-weight']) && args['bounce-weight'] >= 1],
       ['--lr', args.lr, args.lr > 0],
       ['--lr-final', args['lr-final'], args['lr-final'] > 0 && args['lr-final'] <= args.lr],
       ['--hidden', args.hidden.join(' '), args.hidden.length > 0 && args.hidden.every((h) => Number.isInteger(h) && h > 0)],
@@ -50,6 +53,7 @@ export const trainBallHeadCommand: CommandModule<object, Args> = {
       out: args.out ?? null,
       model: { hidden: args.hidden },
       epochs: args.epochs,
+      bounceWeight: args['bounce-weight'],
       batchSize: args.batch,
       lr: args.lr,
       lrFinal: args['lr-final'],
