@@ -147,7 +147,7 @@ export function placeBall(
   const last = balls.at(-1) ?? null;
   const reachX = (x: number): [number, number] => [x - BALL_REACH_X, x + BALL_REACH_X];
   const reachY = (y: number): [number, number] => [y - BALL_REACH_Y, y + BALL_REACH_Y];
-  if (predicted !== null && inField(predicted) && boxProb(redProb, predicted.x, predicted.y) >= BALL_KEPT_MIN_PROB) return drawBall(frame, altClass, predicted.x, predicted.y);
+  if (predicted !== null && placeable(predicted) && boxProb(redProb, predicted.x, predicted.y) >= BALL_KEPT_MIN_PROB) return drawBall(frame, altClass, predicted.x, predicted.y);
   const flight = ballFlight(balls);
   if (last !== null && (flight.x !== null || flight.y !== null)) {
     // Exactly on the line: letting the model move it a pixel off it was worse on validation (README).
@@ -159,8 +159,14 @@ export function placeBall(
   return b.prob >= (stays ? BALL_KEPT_MIN_PROB : minProb) ? drawBall(frame, altClass, b.x, b.y) : null;
 }
 
-/** Whether a ball's box at this top-left corner lies in the ball's field. */
-const inField = ({ x, y }: BallPlace) => x >= FIELD_X[0] && x + BALL_W - 1 <= FIELD_X[1] && FIELD_BANDS.some(([y0, y1]) => y >= y0 && y + BALL_H - 1 <= y1);
+/**
+ * Whether a ball can be drawn with its top-left corner here: its box in the ball's field, or, at the
+ * bottom, its top row (a ball meeting the paddle shows its top rows above the paddle's: drawBall draws those).
+ */
+const placeable = ({ x, y }: BallPlace) => {
+  const bottom = FIELD_BANDS[FIELD_BANDS.length - 1];
+  return x >= FIELD_X[0] && x + BALL_W - 1 <= FIELD_X[1] && (FIELD_BANDS.some(([y0, y1]) => y >= y0 && y + BALL_H - 1 <= y1) || (y >= bottom[0] && y <= bottom[1]));
+};
 
 /** The ball's box of highest mean red probability with its top-left corner in the given ranges (and the field). */
 function bestBox(redProb: Float32Array, [xLo, xHi]: readonly [number, number], [yLo, yHi]: readonly [number, number]): { prob: number; x: number; y: number } {
@@ -176,10 +182,12 @@ function bestBox(redProb: Float32Array, [xLo, xHi]: readonly [number, number], [
   return { prob, x: bx, y: by };
 }
 
-/** Clear the field's red (each pixel to its best other class) and draw the ball at (x, y). */
+/** Clear the field's red (each pixel to its best other class) and draw the ball at (x, y), on the field's rows. */
 function drawBall(frame: Uint8Array, altClass: Uint8Array, x: number, y: number): BallPlace {
   for (let p = 0; p < FRAME_PIXELS; p++) if (BALL_FIELD[p] && frame[p] === RED_CLASS) frame[p] = altClass[p];
-  for (let dy = 0; dy < BALL_H; dy++) for (let dx = 0; dx < BALL_W; dx++) frame[(y + dy) * FRAME_WIDTH + x + dx] = RED_CLASS;
+  for (let dy = 0; dy < BALL_H; dy++) {
+    for (let dx = 0; dx < BALL_W; dx++) { const p = (y + dy) * FRAME_WIDTH + x + dx; if (BALL_FIELD[p]) frame[p] = RED_CLASS; }
+  }
   return { x, y };
 }
 

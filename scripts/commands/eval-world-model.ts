@@ -78,7 +78,7 @@ export const evalWorldModelCommand: CommandModule<object, Args> = {
     writeJsonAtomic(join(out, 'results.json'), { checkpoint: args.checkpoint, ballHead: ballHeadDir(args['ball-head']) ?? null, mode, serveRule: args['serve-rule'], horizon: args.horizon, stride: args.stride, results });
     log(`predicted frames and results.json in ${out}`);
     if (args['write-meta']) {
-      const figures = { results, serveRule: args['serve-rule'], command: ['npm', 'run', 'eval:world-model', '--', ...process.argv.slice(3)], at: new Date().toISOString() };
+      const figures = { results, ballHead: ballHeadDir(args['ball-head']) ?? null, serveRule: args['serve-rule'], command: ['npm', 'run', 'eval:world-model', '--', ...process.argv.slice(3)], at: new Date().toISOString() };
       recordCheckpointEval(args.checkpoint, figures, mode);
       if (mode === 'act') recordCheckpointEval(args['action-map'], figures, mode);
     }

@@ -115,10 +115,19 @@ describe('placeBall with the ball head\'s place', () => {
   it('ignores a place the model rules out or that leaves the field', () => {
     const alt = new Uint8Array(FRAME_PIXELS);
     expect(placeBall(new Uint8Array(FRAME_PIXELS), twoMinds(), alt, BALL_MIN_PROB, balls, { x: 90, y: 150 })).toEqual({ x: 68, y: 184 });
+    expect(placeBall(new Uint8Array(FRAME_PIXELS), twoMinds(), alt, BALL_MIN_PROB, balls, { x: 151, y: 170 })).toEqual({ x: 68, y: 184 }); // into the wall
     const low = twoMinds();
-    for (const p of box(68, 187)) low[p] = 0.9; // reaches the paddle's rows
-    const placed = placeBall(new Uint8Array(FRAME_PIXELS), low, alt, BALL_MIN_PROB, balls, { x: 68, y: 187 });
-    expect(placed!.y + 3).toBeLessThanOrEqual(188); // never onto the paddle's rows, where it would read as paddle
+    for (const p of box(68, 189)) low[p] = 0.9;
+    expect(placeBall(new Uint8Array(FRAME_PIXELS), low, alt, BALL_MIN_PROB, balls, { x: 68, y: 189 })).toEqual({ x: 68, y: 184 }); // below the field
+  });
+
+  it("draws a ball meeting the paddle on the field's rows only, as its top rows show above the paddle", () => {
+    const frame = new Uint8Array(FRAME_PIXELS);
+    const redProb = twoMinds();
+    for (const p of box(68, 187)) redProb[p] = 0.2;
+    expect(placeBall(frame, redProb, new Uint8Array(FRAME_PIXELS), BALL_MIN_PROB, balls, { x: 68, y: 187 })).toEqual({ x: 68, y: 187 });
+    expect(redPixels(frame)).toEqual([at(68, 187), at(69, 187), at(68, 188), at(69, 188)]);
+    expect(fieldBall(frame)).toEqual({ x: 68, y: 187 });
   });
 
   it("comes before the ball's flight, which then decides where the head's place has no probability", () => {
