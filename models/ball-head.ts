@@ -19,8 +19,10 @@ export const BALL_HEAD_KIND = 'ball-head';
 /** The step the head can predict: dx in [-MAX_DX, MAX_DX], dy in [-MAX_DY, MAX_DY] (a late game's fast ball moves 8 by 14). */
 export const MAX_DX = 20;
 export const MAX_DY = 24;
-const DX_CLASSES = 2 * MAX_DX + 1;
-const DY_CLASSES = 2 * MAX_DY + 1;
+/** The network's outputs: logits of dx, of dy, and of [a ball next frame, none] (it went behind a brick row, which draws it in the row's colour, or out at the bottom). */
+export const DX_CLASSES = 2 * MAX_DX + 1;
+export const DY_CLASSES = 2 * MAX_DY + 1;
+export const BALL_OUTPUTS = DX_CLASSES + DY_CLASSES + 2;
 
 /** Brick rows (57-92, six of 6 px) and columns (18 of 8 px from x = 8). */
 const BRICK_TOP = 57;
@@ -102,7 +104,7 @@ export function buildBallHeadModel(cfg: BallHeadConfig): tf.LayersModel {
   const input = tf.input({ shape: [BALL_FEATURES] });
   let h: tf.SymbolicTensor = input;
   cfg.hidden.forEach((units, k) => { h = tf.layers.dense({ units, activation: 'relu', name: `hidden${k}` }).apply(h) as tf.SymbolicTensor; });
-  const out = tf.layers.dense({ units: DX_CLASSES + DY_CLASSES, name: 'steps' }).apply(h) as tf.SymbolicTensor;
+  const out = tf.layers.dense({ units: BALL_OUTPUTS, name: 'steps' }).apply(h) as tf.SymbolicTensor;
   return tf.model({ inputs: input, outputs: out });
 }
 
@@ -120,8 +122,8 @@ export class BallHead {
       const [inputs, outputs] = kernel.shape as [number, number];
       return { kernel: Float32Array.from(kernel.dataSync()), bias: Float32Array.from(bias.dataSync()), inputs, outputs };
     });
-    if (layers.length === 0 || layers[0].inputs !== BALL_FEATURES || layers.at(-1)!.outputs !== DX_CLASSES + DY_CLASSES) {
-      throw new Error(`ball head: the network takes ${layers[0]?.inputs} features to ${layers.at(-1)?.outputs} outputs; this version needs ${BALL_FEATURES} to ${DX_CLASSES + DY_CLASSES}`);
+    if (layers.length === 0 || layers[0].inputs !== BALL_FEATURES || layers.at(-1)!.outputs !== BALL_OUTPUTS) {
+      throw new Error(`ball head: the network takes ${layers[0]?.inputs} features to ${layers.at(-1)?.outputs} outputs; this version needs ${BALL_FEATURES} to ${BALL_OUTPUTS}`);
     }
     return new BallHead(layers);
   }
@@ -129,27 +131,35 @@ export class BallHead {
   /** The output logits for one feature vector. */
   logits(features: Float32Array): Float32Array {
     let x = features;
-    this.layers.forEach((l, k) => {
-      const y = Float32Array.from(l.bias);
-      for (let i = 0; i < l.inputs; i++) {
+    for (let k = 0; k < this.layers.length; k++) {
+      const { kernel, bias, inputs, outputs } = this.layers[k];
+      const y = Float32Array.from(bias);
+      for (let i = 0; i < inputs; i++) {
         const v = x[i];
-        if (v === 0) continue;
-        const row = i * l.outputs;
-        for (let j = 0; j < l.outputs; j++) y[j] += v * l.kernel[row + j];
+        if (v === 0) continue; // most inputs are one-hot or bricks, and ReLU zeroes half of each layer
+        for (let j = 0, r = i * outputs; j < outputs; j++, r++) y[j] += v * kernel[r];
       }
-      if (k < this.layers.length - 1) for (let j = 0; j < y.length; j++) if (y[j] < 0) y[j] = 0;
+      if (k < this.layers.length - 1) for (let j = 0; j < outputs; j++) if (y[j] < 0) y[j] = 0;
       x = y;
-    });
+    }
     return x;
   }
 
-  /** The ball's most likely next place after `context` (see ballFeatures), or null when there is nothing to go on. */
-  next(context: readonly Uint8Array[], balls: readonly (BallPlace | null)[], targetPaddle: number | null): BallPlace | null {
+  /** The ball's most likely next place after `context` (see ballFeatures), 'gone' when it shows no red ball next, or null when there is nothing to go on. */
+  next(context: readonly Uint8Array[], balls: readonly (BallPlace | null)[], targetPaddle: number | null): BallPlace | 'gone' | null {
     const f = ballFeatures(context, balls, targetPaddle);
     if (f === null) return null;
-    const out = this.logits(f);
-    const argmax = (from: number, len: number) => { let best = from; for (let j = from + 1; j < from + len; j++) if (out[j] > out[best]) best = j; return best - from; };
+    const step = readStep(this.logits(f));
+    if (step === 'gone') return 'gone';
     const c = balls[balls.length - 1]!;
-    return { x: c.x + argmax(0, DX_CLASSES) - MAX_DX, y: c.y + argmax(DX_CLASSES, DY_CLASSES) - MAX_DY };
+    return { x: c.x + step.dx - MAX_DX, y: c.y + step.dy - MAX_DY };
   }
+}
+
+/** The most likely step classes (as stepClasses labels them) of the network's outputs, or 'gone'. */
+export function readStep(out: ArrayLike<number>): { dx: number; dy: number } | 'gone' {
+  const g = DX_CLASSES + DY_CLASSES;
+  if (out[g + 1] > out[g]) return 'gone';
+  const argmax = (from: number, len: number) => { let best = from; for (let j = from + 1; j < from + len; j++) if (out[j] > out[best]) best = j; return best - from; };
+  return { dx: argmax(0, DX_CLASSES), dy: argmax(DX_CLASSES, DY_CLASSES) };
 }

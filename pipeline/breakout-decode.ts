@@ -78,7 +78,7 @@ export const BALL_FIELD: Uint8Array = (() => {
 export interface BallPlace { x: number; y: number }
 
 /** Where the ball goes next, from the context frames (oldest first), their balls and the predicted frame's paddle left edge (models/ball-head.ts). */
-export interface BallPredictor { next(context: readonly Uint8Array[], balls: readonly (BallPlace | null)[], targetPaddle: number | null): BallPlace | null }
+export interface BallPredictor { next(context: readonly Uint8Array[], balls: readonly (BallPlace | null)[], targetPaddle: number | null): BallPlace | 'gone' | null }
 
 /** Top-left corner of the ball (the red pixels of the ball's field) in a class frame, or null. */
 export function fieldBall(frame: Uint8Array): BallPlace | null {
@@ -134,7 +134,8 @@ function boxProb(redProb: Float32Array, x: number, y: number): number {
  * Draw the ball once, in place: `redProb[p]` is the model's probability that pixel p is red and
  * `altClass[p]` its most likely other class (both read on the ball's field only); `balls` are the
  * ball's places in the context frames (oldest first, null where none). On `predicted` (the ball head's
- * place, models/ball-head.ts) if that lies in the field and has any probability (BALL_KEPT_MIN_PROB);
+ * place, models/ball-head.ts) if that lies in the field and has any probability (BALL_KEPT_MIN_PROB),
+ * and nowhere if the head says 'gone' (behind a brick row or out at the bottom);
  * else, where its motion decides its next x or y (ballFlight), on the best box on that line (within
  * reach of the last place in the other coordinate) if that has any probability; else, with a last place
  * above BALL_STAYS_Y, on the best box within reach of it; else on the best box of the field if it reaches
@@ -142,11 +143,12 @@ function boxProb(redProb: Float32Array, x: number, y: number): number {
  */
 export function placeBall(
   frame: Uint8Array, redProb: Float32Array, altClass: Uint8Array, minProb = BALL_MIN_PROB, balls: readonly (BallPlace | null)[] = [],
-  predicted: BallPlace | null = null,
+  predicted: BallPlace | 'gone' | null = null,
 ): BallPlace | null {
   const last = balls.at(-1) ?? null;
   const reachX = (x: number): [number, number] => [x - BALL_REACH_X, x + BALL_REACH_X];
   const reachY = (y: number): [number, number] => [y - BALL_REACH_Y, y + BALL_REACH_Y];
+  if (predicted === 'gone') { clearFieldRed(frame, altClass); return null; }
   if (predicted !== null && placeable(predicted) && boxProb(redProb, predicted.x, predicted.y) >= BALL_KEPT_MIN_PROB) return drawBall(frame, altClass, predicted.x, predicted.y);
   const flight = ballFlight(balls);
   if (last !== null && (flight.x !== null || flight.y !== null)) {
@@ -182,9 +184,14 @@ function bestBox(redProb: Float32Array, [xLo, xHi]: readonly [number, number], [
   return { prob, x: bx, y: by };
 }
 
-/** Clear the field's red (each pixel to its best other class) and draw the ball at (x, y), on the field's rows. */
-function drawBall(frame: Uint8Array, altClass: Uint8Array, x: number, y: number): BallPlace {
+/** Give each red pixel of the ball's field its best other class. */
+function clearFieldRed(frame: Uint8Array, altClass: Uint8Array): void {
   for (let p = 0; p < FRAME_PIXELS; p++) if (BALL_FIELD[p] && frame[p] === RED_CLASS) frame[p] = altClass[p];
+}
+
+/** Clear the field's red and draw the ball at (x, y), on the field's rows. */
+function drawBall(frame: Uint8Array, altClass: Uint8Array, x: number, y: number): BallPlace {
+  clearFieldRed(frame, altClass);
   for (let dy = 0; dy < BALL_H; dy++) {
     for (let dx = 0; dx < BALL_W; dx++) { const p = (y + dy) * FRAME_WIDTH + x + dx; if (BALL_FIELD[p]) frame[p] = RED_CLASS; }
   }

@@ -2,12 +2,15 @@
 // of the ball, the paddle and the bricks to the ball's next step. One readable loop; every
 // hyperparameter in TrainBallHeadConfig below.
 //
-// Rows come straight from recordings: every step whose last two context frames and target frame show
-// the ball, its step (dx, dy) as two class labels. Episodes are split by the same hash as the world
-// model's dataset, so its val and test games are held out here too. Per epoch: shuffle, Adam on the
-// two softmax cross-entropies; keep the weights with the best val share of steps within 4 px.
+// Rows come straight from recordings: every step whose last two context frames show the ball, labelled
+// with its step (dx, dy) as two classes, or as gone when the next frame shows no red ball. Episodes are
+// split by the same hash as the world model's dataset, so its val and test games are held out here too.
+// Per epoch: shuffle, Adam on the three softmax cross-entropies (the step's only where the ball stays);
+// keep the weights with the best val share of steps right (within 4 px, or gone).
 import * as tf from '@tensorflow/tfjs';
-import { BALL_FEATURES, BALL_HEAD_KIND, BallHead, ballFeatures, buildBallHeadModel, DEFAULT_BALL_HEAD_CONFIG, MAX_DX, MAX_DY, stepClasses, type BallHeadConfig } from '../models/ball-head';
+import {
+  BALL_FEATURES, BALL_HEAD_KIND, BallHead, ballFeatures, buildBallHeadModel, DEFAULT_BALL_HEAD_CONFIG, DX_CLASSES, DY_CLASSES, readStep, stepClasses, type BallHeadConfig,
+} from '../models/ball-head';
 import { initBackend, type BackendPreference } from '../models/backend';
 import { saveCheckpoint } from '../models/checkpoint';
 import { ballFlight, fieldBall, lastPaddle } from './breakout-decode';
@@ -61,35 +64,40 @@ export const DEFAULT_TRAIN_BALL_HEAD_CONFIG: TrainBallHeadConfig = {
 /** Ball steps of one split: features (rows x BALL_FEATURES) and class labels. */
 export interface BallRows {
   features: Float32Array;
+  /** Step classes (stepClasses), -1 where the ball is gone. */
   dx: Int32Array;
   dy: Int32Array;
+  /** 1 where the next frame shows no red ball. */
+  gone: Uint8Array;
   /** 1 where the ball's flight decides the next place (both coordinates). */
   inFlight: Uint8Array;
   count: number;
 }
 
-interface BallStep { features: Float32Array; dx: number; dy: number; inFlight: boolean }
+interface BallStep { features: Float32Array; dx: number; dy: number; gone: boolean; inFlight: boolean }
 
-/** The ball steps of a game's class frames (in order): each step whose context and target show the ball. */
+/** The ball steps of a game's class frames (in order): each step whose last two context frames show the ball (and its step, or that it is gone). */
 export function ballSteps(frames: readonly Uint8Array[], contextFrames: number): BallStep[] {
   const out: BallStep[] = [];
   const balls = frames.map(fieldBall);
   for (let t = contextFrames; t < frames.length; t++) {
-    const target = balls[t];
-    if (target === null) continue;
     const features = ballFeatures(frames.slice(t - contextFrames, t), balls.slice(t - contextFrames, t), lastPaddle(frames[t])?.left ?? null);
     if (features === null) continue;
-    const step = stepClasses(balls[t - 1]!, target);
+    const target = balls[t];
+    const step = target === null ? { dx: -1, dy: -1 } : stepClasses(balls[t - 1]!, target);
     const flight = ballFlight(balls.slice(t - contextFrames, t));
-    if (step !== null) out.push({ features, ...step, inFlight: flight.x !== null && flight.y !== null });
+    if (step !== null) out.push({ features, ...step, gone: target === null, inFlight: flight.x !== null && flight.y !== null });
   }
   return out;
 }
 
 function packRows(steps: BallStep[]): BallRows {
   const n = steps.length;
-  const rows: BallRows = { features: new Float32Array(n * BALL_FEATURES), dx: new Int32Array(n), dy: new Int32Array(n), inFlight: new Uint8Array(n), count: n };
-  steps.forEach((s, i) => { rows.features.set(s.features, i * BALL_FEATURES); rows.dx[i] = s.dx; rows.dy[i] = s.dy; rows.inFlight[i] = s.inFlight ? 1 : 0; });
+  const rows: BallRows = { features: new Float32Array(n * BALL_FEATURES), dx: new Int32Array(n), dy: new Int32Array(n), gone: new Uint8Array(n), inFlight: new Uint8Array(n), count: n };
+  steps.forEach((s, i) => {
+    rows.features.set(s.features, i * BALL_FEATURES);
+    rows.dx[i] = s.dx; rows.dy[i] = s.dy; rows.gone[i] = s.gone ? 1 : 0; rows.inFlight[i] = s.inFlight ? 1 : 0;
+  });
   return rows;
 }
 
@@ -109,27 +117,30 @@ async function readRows(cfg: TrainBallHeadConfig, log: (m: string) => void): Pro
   return { train: packRows(steps.train), val: packRows(steps.val), test: packRows(steps.test) };
 }
 
-/** Figures of the head on one split: exact steps, steps within 4 px (the eval's "ball within 4 px"), and those of the bounces alone (steps the flight does not decide). */
-export interface BallScores { steps: number; exact: number; within4: number; bounces: number; bounceWithin4: number }
+/**
+ * Figures of the head on one split: of the steps with a ball next, the share placed exactly and within
+ * 4 px (the eval's "ball within 4 px"; a 'gone' counts as a miss), the same for the bounces alone (steps
+ * the flight does not decide); of the steps whose ball is gone, the share called 'gone'; and `right`,
+ * the share of all steps the head gets right (within 4 px, or gone).
+ */
+export interface BallScores { steps: number; exact: number; within4: number; bounces: number; bounceWithin4: number; goneSteps: number; goneCalled: number; right: number }
 
 export function scoreRows(head: BallHead, rows: BallRows): BallScores {
-  let exact = 0, within4 = 0, bounces = 0, bounceWithin4 = 0;
+  let steps = 0, exact = 0, within4 = 0, bounces = 0, bounceWithin4 = 0, goneSteps = 0, goneCalled = 0;
   for (let i = 0; i < rows.count; i++) {
-    const out = head.logits(rows.features.subarray(i * BALL_FEATURES, (i + 1) * BALL_FEATURES));
-    const dx = argmax(out, 0, 2 * MAX_DX + 1), dy = argmax(out, 2 * MAX_DX + 1, 2 * MAX_DY + 1);
-    const near = Math.hypot(dx - rows.dx[i], dy - rows.dy[i]) <= 4;
-    if (dx === rows.dx[i] && dy === rows.dy[i]) exact++;
+    const step = readStep(head.logits(rows.features.subarray(i * BALL_FEATURES, (i + 1) * BALL_FEATURES)));
+    if (rows.gone[i]) { goneSteps++; if (step === 'gone') goneCalled++; continue; }
+    const near = step !== 'gone' && Math.hypot(step.dx - rows.dx[i], step.dy - rows.dy[i]) <= 4;
+    steps++;
+    if (step !== 'gone' && step.dx === rows.dx[i] && step.dy === rows.dy[i]) exact++;
     if (near) within4++;
     if (!rows.inFlight[i]) { bounces++; if (near) bounceWithin4++; }
   }
   const share = (k: number, n: number) => (n ? k / n : 0);
-  return { steps: rows.count, exact: share(exact, rows.count), within4: share(within4, rows.count), bounces, bounceWithin4: share(bounceWithin4, bounces) };
-}
-
-function argmax(v: Float32Array, from: number, len: number): number {
-  let best = from;
-  for (let j = from + 1; j < from + len; j++) if (v[j] > v[best]) best = j;
-  return best - from;
+  return {
+    steps, exact: share(exact, steps), within4: share(within4, steps), bounces, bounceWithin4: share(bounceWithin4, bounces),
+    goneSteps, goneCalled: share(goneCalled, goneSteps), right: share(within4 + goneCalled, steps + goneSteps),
+  };
 }
 
 export interface TrainBallHeadOptions {
@@ -155,7 +166,7 @@ export async function trainBallHead(opts: TrainBallHeadOptions): Promise<{ runDi
   const optimizer = tf.train.adam(cfg.lr);
   const rng = new Prng(cfg.seed);
   const order = Array.from({ length: rows.train.count }, (_, i) => i).flatMap((i) => new Array<number>(rows.train.inFlight[i] ? 1 : cfg.bounceWeight).fill(i));
-  let best: { epoch: number; within4: number; weights: tf.Tensor[] } | null = null;
+  let best: { epoch: number; right: number; weights: tf.Tensor[] } | null = null;
   let stopping = false;
   const removeInterrupt = onInterrupt(() => { stopping = true; }, { exit: false });
   const totalSteps = cfg.epochs * Math.ceil(order.length / cfg.batchSize);
@@ -174,13 +185,17 @@ export async function trainBallHead(opts: TrainBallHeadOptions): Promise<{ runDi
         idx.forEach((r, k) => xs.set(rows.train.features.subarray(r * BALL_FEATURES, (r + 1) * BALL_FEATURES), k * BALL_FEATURES));
         const loss = tf.tidy(() => {
           const x = tf.tensor2d(xs, [idx.length, BALL_FEATURES]);
-          const dx = tf.oneHot(tf.tensor1d(idx.map((r) => rows.train.dx[r]), 'int32'), 2 * MAX_DX + 1);
-          const dy = tf.oneHot(tf.tensor1d(idx.map((r) => rows.train.dy[r]), 'int32'), 2 * MAX_DY + 1);
+          // A gone ball's step is no label (-1: an all-zero row, weighted 0).
+          const dx = tf.oneHot(tf.tensor1d(idx.map((r) => rows.train.dx[r]), 'int32'), DX_CLASSES);
+          const dy = tf.oneHot(tf.tensor1d(idx.map((r) => rows.train.dy[r]), 'int32'), DY_CLASSES);
+          const gone = tf.oneHot(tf.tensor1d(idx.map((r) => rows.train.gone[r]), 'int32'), 2);
+          const hasStep = tf.tensor1d(idx.map((r) => 1 - rows.train.gone[r]));
           return optimizer.minimize(() => {
             const out = model.apply(x) as tf.Tensor2D;
-            const lx = tf.losses.softmaxCrossEntropy(dx, out.slice([0, 0], [-1, 2 * MAX_DX + 1]));
-            const ly = tf.losses.softmaxCrossEntropy(dy, out.slice([0, 2 * MAX_DX + 1], [-1, -1]));
-            return tf.add(lx, ly) as tf.Scalar;
+            const lx = tf.losses.softmaxCrossEntropy(dx, out.slice([0, 0], [-1, DX_CLASSES]), hasStep);
+            const ly = tf.losses.softmaxCrossEntropy(dy, out.slice([0, DX_CLASSES], [-1, DY_CLASSES]), hasStep);
+            const lg = tf.losses.softmaxCrossEntropy(gone, out.slice([0, DX_CLASSES + DY_CLASSES], [-1, 2]));
+            return tf.addN([lx, ly, lg]) as tf.Scalar;
           }, true)!;
         });
         lossSum += loss.dataSync()[0] * idx.length;
@@ -189,11 +204,11 @@ export async function trainBallHead(opts: TrainBallHeadOptions): Promise<{ runDi
         if ((b / cfg.batchSize) % 50 === 49) await new Promise((r) => setImmediate(r));
       }
       const val = scoreRows(BallHead.fromModel(model), valRows);
-      run.logMetrics({ step: epoch, epoch, train_loss: lossSum / order.length, val_exact: val.exact, val_within4: val.within4, val_bounce_within4: val.bounceWithin4 });
-      say(`epoch ${epoch}: train loss ${(lossSum / order.length).toFixed(4)}, val exact ${pct(val.exact)}, within 4 px ${pct(val.within4)} (bounces ${pct(val.bounceWithin4)})`);
-      if (!best || val.within4 > best.within4) {
+      run.logMetrics({ step: epoch, epoch, train_loss: lossSum / order.length, val_exact: val.exact, val_within4: val.within4, val_bounce_within4: val.bounceWithin4, val_gone_called: val.goneCalled });
+      say(`epoch ${epoch}: train loss ${(lossSum / order.length).toFixed(4)}, val exact ${pct(val.exact)}, within 4 px ${pct(val.within4)} (bounces ${pct(val.bounceWithin4)}), gone called ${pct(val.goneCalled)}`);
+      if (!best || val.right > best.right) {
         best?.weights.forEach((w) => w.dispose());
-        best = { epoch, within4: val.within4, weights: model.getWeights().map((w) => w.clone()) };
+        best = { epoch, right: val.right, weights: model.getWeights().map((w) => w.clone()) };
       }
     }
   } finally {
@@ -205,7 +220,7 @@ export async function trainBallHead(opts: TrainBallHeadOptions): Promise<{ runDi
   best.weights.forEach((w) => w.dispose());
   const head = BallHead.fromModel(model);
   const scores = { train: scoreRows(head, rows.train), val: scoreRows(head, rows.val), test: scoreRows(head, rows.test) };
-  log(`train-ball-head: best epoch ${best.epoch}; ball steps within 4 px: ${(['train', 'val', 'test'] as const).map((s) => `${s} ${pct(scores[s].within4)} (exact ${pct(scores[s].exact)}, ${scores[s].steps}; bounces ${pct(scores[s].bounceWithin4)} of ${scores[s].bounces})`).join(', ')}`);
+  log(`train-ball-head: best epoch ${best.epoch}; ball steps within 4 px: ${(['train', 'val', 'test'] as const).map((s) => `${s} ${pct(scores[s].within4)} (exact ${pct(scores[s].exact)}, ${scores[s].steps}; bounces ${pct(scores[s].bounceWithin4)} of ${scores[s].bounces}; gone called ${pct(scores[s].goneCalled)} of ${scores[s].goneSteps})`).join(', ')}`);
   const meta = {
     kind: BALL_HEAD_KIND,
     config: cfg.model,

@@ -121,6 +121,14 @@ describe('placeBall with the ball head\'s place', () => {
     expect(placeBall(new Uint8Array(FRAME_PIXELS), low, alt, BALL_MIN_PROB, balls, { x: 68, y: 189 })).toEqual({ x: 68, y: 184 }); // below the field
   });
 
+  it("draws no ball where the head says it is gone (behind a brick row, or out at the bottom)", () => {
+    const frame = new Uint8Array(FRAME_PIXELS);
+    for (const p of box(68, 184)) frame[p] = RED_CLASS;
+    const alt = new Uint8Array(FRAME_PIXELS).fill(BG);
+    expect(placeBall(frame, twoMinds(), alt, BALL_MIN_PROB, balls, 'gone')).toBeNull();
+    expect(fieldBall(frame)).toBeNull();
+  });
+
   it("draws a ball meeting the paddle on the field's rows only, as its top rows show above the paddle", () => {
     const frame = new Uint8Array(FRAME_PIXELS);
     const redProb = twoMinds();
