@@ -2,14 +2,14 @@
 // it (its last places, the paddle, the bricks around it). The world model's decoder draws the ball
 // well in free flight, where its motion decides the next place (pipeline/breakout-decode.ts,
 // ballFlight), but at a bounce off the paddle, a wall or a brick it is often of two minds, and the
-// wrong mind wins. Yet the context decides the bounce: in the recorded games, 99.9% of ball steps whose
-// context (ball places, paddle places) was seen more than once land within 4 px of that context's most
-// common next place (README). So the decoder's frame is drawn with the ball on this head's place,
-// where the decoder gives that place any probability at all (the decoder still says whether there is
-// a ball).
+// wrong mind wins. Yet the context decides the bounce: in the recorded games, of the ball steps whose
+// context (ball places, paddle places) was seen more than once, 100.0% land within 4 px of that
+// context's most common next place (99.9% of those the flight does not decide; README). So the
+// decoder's frame is drawn with the ball on this head's place where the decoder gives that place any
+// probability at all, and with none where the head says the red ball is gone.
 //
-// Inference is plain JavaScript (about 0.1 M multiply-adds a frame), so the players, the web player
-// and evaluation share it without a tf round trip; training (pipeline/train-ball-head.ts) uses tfjs.
+// Inference is plain JavaScript (0.12 M multiply-adds a frame), so the players, the web player and
+// evaluation share it without a tf round trip; training (pipeline/train-ball-head.ts) uses tfjs.
 import * as tf from '@tensorflow/tfjs';
 import { type BallPlace, lastPaddle } from '../pipeline/breakout-decode';
 import { FRAME_WIDTH } from '../pipeline/frame-classes';
@@ -99,12 +99,14 @@ export function stepClasses(from: BallPlace, to: BallPlace): { dx: number; dy: n
   return { dx: dx + MAX_DX, dy: dy + MAX_DY };
 }
 
-/** The training network: hidden ReLU layers, then two softmax heads (dx, dy) as one output of logits. */
-export function buildBallHeadModel(cfg: BallHeadConfig): tf.LayersModel {
+/** The training network: hidden ReLU layers, then the logits of the three softmaxes (dx, dy, gone) as one output; `seed` fixes the initial weights. */
+export function buildBallHeadModel(cfg: BallHeadConfig, seed = 0): tf.LayersModel {
   const input = tf.input({ shape: [BALL_FEATURES] });
   let h: tf.SymbolicTensor = input;
-  cfg.hidden.forEach((units, k) => { h = tf.layers.dense({ units, activation: 'relu', name: `hidden${k}` }).apply(h) as tf.SymbolicTensor; });
-  const out = tf.layers.dense({ units: BALL_OUTPUTS, name: 'steps' }).apply(h) as tf.SymbolicTensor;
+  cfg.hidden.forEach((units, k) => {
+    h = tf.layers.dense({ units, activation: 'relu', kernelInitializer: tf.initializers.heNormal({ seed: seed + k }), name: `hidden${k}` }).apply(h) as tf.SymbolicTensor;
+  });
+  const out = tf.layers.dense({ units: BALL_OUTPUTS, kernelInitializer: tf.initializers.glorotUniform({ seed: seed + 100 }), name: 'steps' }).apply(h) as tf.SymbolicTensor;
   return tf.model({ inputs: input, outputs: out });
 }
 

@@ -7,6 +7,7 @@
 // split by the same hash as the world model's dataset, so its val and test games are held out here too.
 // Per epoch: shuffle, Adam on the three softmax cross-entropies (the step's only where the ball stays);
 // keep the weights with the best val share of steps right (within 4 px, or gone).
+import { existsSync } from 'node:fs';
 import * as tf from '@tensorflow/tfjs';
 import {
   BALL_FEATURES, BALL_HEAD_KIND, BallHead, ballFeatures, buildBallHeadModel, DEFAULT_BALL_HEAD_CONFIG, DX_CLASSES, DY_CLASSES, readStep, stepClasses, type BallHeadConfig,
@@ -154,6 +155,7 @@ export async function trainBallHead(opts: TrainBallHeadOptions): Promise<{ runDi
   const cfg = opts.config;
   const log = opts.log ?? ((m: string) => console.log(m));
   if (cfg.data.length === 0) throw new UserError('train-ball-head: name the recordings with --data');
+  for (const r of cfg.data) if (!existsSync(r)) throw new UserError(`--data ${r}: no such recording folder or episode`);
   const backendInfo = await initBackend(cfg.backend, { log });
   const run = await createRun({ stage: 'train-ball-head', name: opts.name, root: opts.root, config: { ...cfg, backendInfo } });
   log(`train-ball-head: run folder ${run.dir}`);
@@ -162,7 +164,7 @@ export async function trainBallHead(opts: TrainBallHeadOptions): Promise<{ runDi
   if (rows.train.count === 0) throw new UserError('train-ball-head: the recordings hold no ball steps to train on');
   const valRows = rows.val.count ? rows.val : rows.train;
 
-  const model = buildBallHeadModel(cfg.model);
+  const model = buildBallHeadModel(cfg.model, cfg.seed);
   const optimizer = tf.train.adam(cfg.lr);
   const rng = new Prng(cfg.seed);
   const order = Array.from({ length: rows.train.count }, (_, i) => i).flatMap((i) => new Array<number>(rows.train.inFlight[i] ? 1 : cfg.bounceWeight).fill(i));
