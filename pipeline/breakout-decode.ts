@@ -166,8 +166,8 @@ export function placeBall(
  * bottom, its top row (a ball meeting the paddle shows its top rows above the paddle's: drawBall draws those).
  */
 const placeable = ({ x, y }: BallPlace) => {
-  const bottom = FIELD_BANDS[FIELD_BANDS.length - 1];
-  return x >= FIELD_X[0] && x + BALL_W - 1 <= FIELD_X[1] && (FIELD_BANDS.some(([y0, y1]) => y >= y0 && y + BALL_H - 1 <= y1) || (y >= bottom[0] && y <= bottom[1]));
+  const [upper, lower] = FIELD_BANDS;
+  return x >= FIELD_X[0] && x + BALL_W - 1 <= FIELD_X[1] && ((y >= upper[0] && y + BALL_H - 1 <= upper[1]) || (y >= lower[0] && y <= lower[1]));
 };
 
 /** The ball's box of highest mean red probability with its top-left corner in the given ranges (and the field). */

@@ -92,6 +92,13 @@ export class WorldModel {
 /** Where the shipped ball head lives: commands use it when it is there. */
 export const DEFAULT_BALL_HEAD = 'checkpoints/ball-head';
 
+/** The --ball-head flag of every command that predicts frames. */
+export const ballHeadOption = {
+  type: 'string',
+  default: DEFAULT_BALL_HEAD,
+  describe: 'Ball head checkpoint that places the ball (stage:train-ball-head); "none": the decoder alone',
+} as const;
+
 /** A --ball-head flag's folder: "none" for no ball head, and none when the default folder is missing. */
 export function ballHeadDir(flag: string): string | undefined {
   if (flag === 'none' || (flag === DEFAULT_BALL_HEAD && !existsSync(join(flag, 'checkpoint.json')))) return undefined;

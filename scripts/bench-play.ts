@@ -12,7 +12,7 @@ import { DEFAULT_LATENT_ACTION_CONFIG, LatentActionModel } from '../models/laten
 import { TableActionMap } from '../models/action-map';
 import { NeuralGame } from '../play/neural-core';
 import { loadNeuralEnv } from '../play/neural-env';
-import { DEFAULT_BALL_HEAD } from '../pipeline/world-model';
+import { ballHeadOption } from '../pipeline/world-model';
 import { loadStartFrames } from '../play/start-frames';
 import { headlessPolicy } from '../play/play-neural';
 
@@ -22,7 +22,7 @@ const args = yargs(hideBin(process.argv))
   .option('backend', { type: 'string', choices: BACKEND_CHOICES, default: 'wasm', describe: 'TensorFlow.js backend' })
   .option('world-model', { type: 'string', default: 'checkpoints/world-model', describe: 'World model checkpoint folder' })
   .option('action-map', { type: 'string', default: 'checkpoints/action-map', describe: 'Action map checkpoint folder' })
-  .option('ball-head', { type: 'string', default: DEFAULT_BALL_HEAD, describe: 'Ball head checkpoint folder ("none": the decoder alone)' })
+  .option('ball-head', ballHeadOption)
   .option('random-init', { type: 'boolean', default: false, describe: 'Bench a randomly initialised model of the default config (no checkpoint needed)' })
   .option('json', { type: 'boolean', default: false, describe: 'Last line: {"p50_ms": N, "p95_ms": N}' })
   .strict()

@@ -4,7 +4,7 @@ import { findRom, RomError } from '../../atari/roms';
 import { UserError } from '../../pipeline/errors';
 import { ACTION_MAP_DIR, WORLD_MODEL_DIR } from '../../play/neural-env';
 import { startPlayServer } from '../../play/server';
-import { ballHeadDir, DEFAULT_BALL_HEAD } from '../../pipeline/world-model';
+import { ballHeadDir, ballHeadOption } from '../../pipeline/world-model';
 import { START_FRAMES_DIR } from '../../play/start-frames';
 
 interface Args {
@@ -27,7 +27,7 @@ export const playWebCommand: CommandModule<object, Args> = {
     yargs
       .option('world-model', { type: 'string', default: WORLD_MODEL_DIR, describe: 'World model checkpoint folder' })
       .option('action-map', { type: 'string', default: ACTION_MAP_DIR, describe: 'Action map checkpoint folder' })
-      .option('ball-head', { type: 'string', default: DEFAULT_BALL_HEAD, describe: 'Ball head checkpoint that places the ball (stage:train-ball-head); "none": the decoder alone' })
+      .option('ball-head', ballHeadOption)
       .option('start-frames', { type: 'string', default: START_FRAMES_DIR, describe: 'Folder of real start screens' })
       .option('rom', { type: 'string', describe: 'Breakout ROM to run the real game beside the neural one (default: ATARI_ROM_DIR, then ale-py; none is fine)' })
       .option('without-rom', { type: 'boolean', default: false, describe: 'Serve no ROM even if one is found' })

@@ -4,7 +4,7 @@ import { findRom } from '../../atari/roms';
 import { backendOption, type BackendPreference, initBackend } from '../../models/backend';
 import { UserError } from '../../pipeline/errors';
 import { ACTION_MAP_DIR, loadNeuralEnv, WORLD_MODEL_DIR } from '../../play/neural-env';
-import { DEFAULT_BALL_HEAD } from '../../pipeline/world-model';
+import { ballHeadOption } from '../../pipeline/world-model';
 import { HEADLESS_POLICIES, type HeadlessPolicy, playNeural, RealTwin, recordNeuralGame } from '../../play/play-neural';
 import { START_FRAMES_DIR } from '../../play/start-frames';
 
@@ -35,7 +35,7 @@ export const playCommand: CommandModule<object, Args> = {
     yargs
       .option('world-model', { type: 'string', default: WORLD_MODEL_DIR, describe: 'World model checkpoint folder' })
       .option('action-map', { type: 'string', default: ACTION_MAP_DIR, describe: 'Action map checkpoint folder' })
-      .option('ball-head', { type: 'string', default: DEFAULT_BALL_HEAD, describe: 'Ball head checkpoint that places the ball (stage:train-ball-head); "none": the decoder alone' })
+      .option('ball-head', ballHeadOption)
       .option('start-frames', { type: 'string', default: START_FRAMES_DIR, describe: 'Folder of real start screens (index.json + PNGs)' })
       .option('temperature', { type: 'number', default: 0, describe: 'Code sampling temperature: 0 = most likely code (deterministic)' })
       .option('seed', { type: 'number', default: -1, describe: 'Seed for the start screen and code sampling (-1: from the clock)' })
