@@ -8,11 +8,12 @@
 // decoder's frame is drawn with the ball on this head's place where the decoder gives that place any
 // probability at all, and with none where the head says the red ball is gone.
 //
-// Inference is plain JavaScript (0.12 M multiply-adds a frame), so the players, the web player and
-// evaluation share it without a tf round trip; training (pipeline/train-ball-head.ts) uses tfjs.
-import * as tf from '@tensorflow/tfjs';
+// Inference is plain JavaScript (models/plain-mlp.ts; 0.12 M multiply-adds a frame); training
+// (pipeline/train-ball-head.ts) uses tfjs.
+import type * as tf from '@tensorflow/tfjs';
 import { type BallPlace, lastPaddle } from '../pipeline/breakout-decode';
 import { FRAME_WIDTH } from '../pipeline/frame-classes';
+import { buildMlp, PlainMlp } from './plain-mlp';
 
 export const BALL_HEAD_KIND = 'ball-head';
 
@@ -41,11 +42,12 @@ const NEAR_PADDLE_Y: readonly [number, number] = [160, 188];
 const MAX_ONE_HOT_VY = 16;
 
 /**
- * Inputs: ball place (2), last two velocities (4) and whether the older is missing (1), paddle at b, c and
- * target relative to the ball with missing flags (6), shrunk paddle (1), x phase among brick columns (8),
- * y phase among brick rows (6), row near the paddle and last vertical step one-hot, brick patch.
+ * Inputs: ball place (2), last two velocities (4), whether the older is missing (1) and whether the last
+ * spans two steps (1), paddle at b, c and target relative to the ball with missing flags (6), shrunk
+ * paddle (1), x phase among brick columns (8), y phase among brick rows (6), row near the paddle and
+ * last vertical step one-hot, brick patch.
  */
-export const BALL_FEATURES = 2 + 4 + 1 + 6 + 1 + BRICK_W + BRICK_ROW_H + (NEAR_PADDLE_Y[1] - NEAR_PADDLE_Y[0] + 1) + (2 * MAX_ONE_HOT_VY + 1) + BRICK_ROWS * PATCH_COLS;
+export const BALL_FEATURES = 2 + 4 + 1 + 1 + 6 + 1 + BRICK_W + BRICK_ROW_H + (NEAR_PADDLE_Y[1] - NEAR_PADDLE_Y[0] + 1) + (2 * MAX_ONE_HOT_VY + 1) + BRICK_ROWS * PATCH_COLS;
 
 export interface BallHeadConfig {
   hidden: number[];
@@ -56,17 +58,23 @@ export const DEFAULT_BALL_HEAD_CONFIG: BallHeadConfig = { hidden: [256, 256] };
 /**
  * The features of a ball step: `context` the K >= 2 context frames (oldest first, class frames),
  * `balls` their balls (fieldBall, null where none), `targetPaddle` the paddle's left edge in the frame being predicted (null if none).
- * Null when the last context frame has no ball or the one before it has none (a serve: nothing to go on).
+ * Null when the last context frame has no ball, or neither of the two before it has one (a serve: nothing
+ * to go on). A ball missing from the middle frame (hidden a frame as it meets the paddle, or among the
+ * bricks) leaves the last step spanning two frames, and a flag says so.
  */
 export function ballFeatures(context: readonly Uint8Array[], balls: readonly (BallPlace | null)[], targetPaddle: number | null): Float32Array | null {
   const n = context.length;
-  const [a, b, c] = [balls[n - 3] ?? null, balls[n - 2] ?? null, balls[n - 1] ?? null];
+  const [a, b0, c] = [balls[n - 3] ?? null, balls[n - 2] ?? null, balls[n - 1] ?? null];
+  const b = b0 ?? a;
   if (c === null || b === null) return null;
+  const twoSteps = b0 === null;
   const f = new Float32Array(BALL_FEATURES);
   let i = 0;
   f[i++] = c.x / 160; f[i++] = c.y / 210;
   f[i++] = (c.x - b.x) / 16; f[i++] = (c.y - b.y) / 16;
-  f[i++] = a ? (b.x - a.x) / 16 : 0; f[i++] = a ? (b.y - a.y) / 16 : 0; f[i++] = a ? 0 : 1;
+  const older = twoSteps ? null : a;
+  f[i++] = older ? (b.x - older.x) / 16 : 0; f[i++] = older ? (b.y - older.y) / 16 : 0; f[i++] = older ? 0 : 1;
+  f[i++] = twoSteps ? 1 : 0;
   const last = lastPaddle(context[n - 1]);
   for (const left of [lastPaddle(context[n - 2])?.left ?? null, last?.left ?? null, targetPaddle]) {
     f[i++] = left === null ? 0 : (left - c.x) / 64;
@@ -77,7 +85,7 @@ export function ballFeatures(context: readonly Uint8Array[], balls: readonly (Ba
   f[i + (((c.y - BRICK_TOP) % BRICK_ROW_H) + BRICK_ROW_H) % BRICK_ROW_H] = 1; i += BRICK_ROW_H;
   if (c.y >= NEAR_PADDLE_Y[0] && c.y <= NEAR_PADDLE_Y[1]) f[i + c.y - NEAR_PADDLE_Y[0]] = 1;
   i += NEAR_PADDLE_Y[1] - NEAR_PADDLE_Y[0] + 1;
-  if (Math.abs(c.y - b.y) <= MAX_ONE_HOT_VY) f[i + c.y - b.y + MAX_ONE_HOT_VY] = 1;
+  if (!twoSteps && Math.abs(c.y - b.y) <= MAX_ONE_HOT_VY) f[i + c.y - b.y + MAX_ONE_HOT_VY] = 1;
   i += 2 * MAX_ONE_HOT_VY + 1;
   const col0 = Math.floor((c.x - BRICK_LEFT) / BRICK_W) - PATCH_HALF;
   const frame = context[n - 1];
@@ -101,50 +109,21 @@ export function stepClasses(from: BallPlace, to: BallPlace): { dx: number; dy: n
 
 /** The training network: hidden ReLU layers, then the logits of the three softmaxes (dx, dy, gone) as one output; `seed` fixes the initial weights. */
 export function buildBallHeadModel(cfg: BallHeadConfig, seed = 0): tf.LayersModel {
-  const input = tf.input({ shape: [BALL_FEATURES] });
-  let h: tf.SymbolicTensor = input;
-  cfg.hidden.forEach((units, k) => {
-    h = tf.layers.dense({ units, activation: 'relu', kernelInitializer: tf.initializers.heNormal({ seed: seed + k }), name: `hidden${k}` }).apply(h) as tf.SymbolicTensor;
-  });
-  const out = tf.layers.dense({ units: BALL_OUTPUTS, kernelInitializer: tf.initializers.glorotUniform({ seed: seed + 100 }), name: 'steps' }).apply(h) as tf.SymbolicTensor;
-  return tf.model({ inputs: input, outputs: out });
+  return buildMlp(BALL_FEATURES, cfg.hidden, BALL_OUTPUTS, seed, 'steps');
 }
-
-/** Dense layers as plain arrays: kernel [in, out] row-major, bias [out]. */
-interface Dense { kernel: Float32Array; bias: Float32Array; inputs: number; outputs: number }
 
 /** The trained head, run in plain JavaScript. */
 export class BallHead {
-  private constructor(private readonly layers: Dense[]) {}
+  private constructor(private readonly mlp: PlainMlp) {}
 
   /** From the trained network (buildBallHeadModel's layers, as saved in the checkpoint). */
   static fromModel(model: tf.LayersModel): BallHead {
-    const layers: Dense[] = model.layers.filter((l) => l.getWeights().length > 0).map((l) => {
-      const [kernel, bias] = l.getWeights();
-      const [inputs, outputs] = kernel.shape as [number, number];
-      return { kernel: Float32Array.from(kernel.dataSync()), bias: Float32Array.from(bias.dataSync()), inputs, outputs };
-    });
-    if (layers.length === 0 || layers[0].inputs !== BALL_FEATURES || layers.at(-1)!.outputs !== BALL_OUTPUTS) {
-      throw new Error(`ball head: the network takes ${layers[0]?.inputs} features to ${layers.at(-1)?.outputs} outputs; this version needs ${BALL_FEATURES} to ${BALL_OUTPUTS}`);
-    }
-    return new BallHead(layers);
+    return new BallHead(PlainMlp.fromModel(model, BALL_FEATURES, BALL_OUTPUTS, 'ball head'));
   }
 
   /** The output logits for one feature vector. */
   logits(features: Float32Array): Float32Array {
-    let x = features;
-    for (let k = 0; k < this.layers.length; k++) {
-      const { kernel, bias, inputs, outputs } = this.layers[k];
-      const y = Float32Array.from(bias);
-      for (let i = 0; i < inputs; i++) {
-        const v = x[i];
-        if (v === 0) continue; // most inputs are one-hot or bricks, and ReLU zeroes half of each layer
-        for (let j = 0, r = i * outputs; j < outputs; j++, r++) y[j] += v * kernel[r];
-      }
-      if (k < this.layers.length - 1) for (let j = 0; j < outputs; j++) if (y[j] < 0) y[j] = 0;
-      x = y;
-    }
-    return x;
+    return this.mlp.logits(features);
   }
 
   /** The ball's most likely next place after `context` (see ballFeatures), 'gone' when it shows no red ball next, or null when there is nothing to go on. */

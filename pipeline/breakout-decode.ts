@@ -38,6 +38,9 @@ const BALL_H = 4;
 const FIELD_X: readonly [number, number] = [8, 151];
 /** Rows below the top wall and above the paddle, in two bands around the red brick row (where red is bricks). */
 const FIELD_BANDS: readonly (readonly [number, number])[] = [[32, 56], [63, 188]];
+/** The brick rows: here the game draws the ball in the row's colour, so a red ball is below them (or above). */
+const BRICK_BAND: readonly [number, number] = [57, 92];
+const RED_BALL_BANDS: readonly (readonly [number, number])[] = [[32, 56], [93, 188]];
 
 /** The ball moves at most 8 px across and 14 down a step: one whose top is above this row is still in the field next step. */
 const BALL_STAYS_Y = 170;
@@ -55,7 +58,7 @@ const FLIGHT_Y: readonly [number, number] = [94, 181];
 
 /** The paddle's rows, and the columns it shows in (from the left wall to the right wall, under which it may slide). */
 const PADDLE_Y: readonly [number, number] = [189, 192];
-const PADDLE_X: readonly [number, number] = [8, 151];
+export const PADDLE_X: readonly [number, number] = [8, 151];
 const PADDLE_W = 16;
 const SHRUNK_PADDLE_W = 8;
 /** How far the paddle's left edge moves in one step at most (recorded games: 27 px). */
@@ -79,6 +82,12 @@ export interface BallPlace { x: number; y: number }
 
 /** Where the ball goes next, from the context frames (oldest first), their balls and the predicted frame's paddle left edge (models/ball-head.ts). */
 export interface BallPredictor { next(context: readonly Uint8Array[], balls: readonly (BallPlace | null)[], targetPaddle: number | null): BallPlace | 'gone' | null }
+
+/** Where the paddle's left edge goes next, from the context frames (oldest first) and the transition's latent code (models/paddle-head.ts). */
+export interface PaddlePredictor { next(context: readonly Uint8Array[], code: number): number | null }
+
+/** The heads that name the ball's and the paddle's next places (none: the decoder alone). */
+export interface DecodeHeads { ball?: BallPredictor | null; paddle?: PaddlePredictor | null }
 
 /** Top-left corner of the ball (the red pixels of the ball's field) in a class frame, or null. */
 export function fieldBall(frame: Uint8Array): BallPlace | null {
@@ -139,7 +148,8 @@ function boxProb(redProb: Float32Array, x: number, y: number): number {
  * else, where its motion decides its next x or y (ballFlight), on the best box on that line (within
  * reach of the last place in the other coordinate) if that has any probability; else, with a last place
  * above BALL_STAYS_Y, on the best box within reach of it; else on the best box of the field if it reaches
- * `minProb`. Returns the ball's top-left corner, or null when none is drawn (the frame is left as it was).
+ * `minProb`. Never among the bricks, where a red pixel is always wrong (BRICK_BAND). Returns the ball's
+ * top-left corner, or null when none is drawn (the frame is left as it was but for red among the bricks).
  */
 export function placeBall(
   frame: Uint8Array, redProb: Float32Array, altClass: Uint8Array, minProb = BALL_MIN_PROB, balls: readonly (BallPlace | null)[] = [],
@@ -158,7 +168,9 @@ export function placeBall(
   }
   const stays = last !== null && last.y <= BALL_STAYS_Y;
   const b = stays ? bestBox(redProb, reachX(last.x), reachY(last.y)) : bestBox(redProb, [-Infinity, Infinity], [-Infinity, Infinity]);
-  return b.prob >= (stays ? BALL_KEPT_MIN_PROB : minProb) ? drawBall(frame, altClass, b.x, b.y) : null;
+  if (b.prob >= (stays ? BALL_KEPT_MIN_PROB : minProb)) return drawBall(frame, altClass, b.x, b.y);
+  clearFieldRed(frame, altClass, BRICK_BAND);
+  return null;
 }
 
 /**
@@ -166,14 +178,14 @@ export function placeBall(
  * bottom, its top row (a ball meeting the paddle shows its top rows above the paddle's: drawBall draws those).
  */
 const placeable = ({ x, y }: BallPlace) => {
-  const [upper, lower] = FIELD_BANDS;
+  const [upper, lower] = RED_BALL_BANDS;
   return x >= FIELD_X[0] && x + BALL_W - 1 <= FIELD_X[1] && ((y >= upper[0] && y + BALL_H - 1 <= upper[1]) || (y >= lower[0] && y <= lower[1]));
 };
 
 /** The ball's box of highest mean red probability with its top-left corner in the given ranges (and the field). */
 function bestBox(redProb: Float32Array, [xLo, xHi]: readonly [number, number], [yLo, yHi]: readonly [number, number]): { prob: number; x: number; y: number } {
   let prob = -1, bx = 0, by = 0;
-  for (const [y0, y1] of FIELD_BANDS) {
+  for (const [y0, y1] of RED_BALL_BANDS) {
     for (let y = Math.max(y0, yLo); y + BALL_H - 1 <= y1 && y <= yHi; y++) {
       for (let x = Math.max(FIELD_X[0], xLo); x + BALL_W - 1 <= FIELD_X[1] && x <= xHi; x++) {
         const m = boxProb(redProb, x, y);
@@ -184,9 +196,9 @@ function bestBox(redProb: Float32Array, [xLo, xHi]: readonly [number, number], [
   return { prob, x: bx, y: by };
 }
 
-/** Give each red pixel of the ball's field its best other class. */
-function clearFieldRed(frame: Uint8Array, altClass: Uint8Array): void {
-  for (let p = 0; p < FRAME_PIXELS; p++) if (BALL_FIELD[p] && frame[p] === RED_CLASS) frame[p] = altClass[p];
+/** Give each red pixel of the ball's field (in the given rows) its best other class. */
+function clearFieldRed(frame: Uint8Array, altClass: Uint8Array, [y0, y1]: readonly [number, number] = [0, FRAME_HEIGHT - 1]): void {
+  for (let p = y0 * FRAME_WIDTH; p < (y1 + 1) * FRAME_WIDTH; p++) if (BALL_FIELD[p] && frame[p] === RED_CLASS) frame[p] = altClass[p];
 }
 
 /** Clear the field's red and draw the ball at (x, y), on the field's rows. */
@@ -214,9 +226,10 @@ export function lastPaddle(frame: Uint8Array): PaddlePlace | null {
  * the columns whose summed red log-odds (`redProb` as in placeBall, read on the paddle's lane) are
  * highest; other red in the lane gets `altClass`. Returns its left edge.
  */
-export function placePaddle(frame: Uint8Array, redProb: Float32Array, altClass: Uint8Array, last: PaddlePlace): number {
+export function placePaddle(frame: Uint8Array, redProb: Float32Array, altClass: Uint8Array, last: PaddlePlace, named: number | null = null): number {
   const width = last.width;
   const [x0, x1] = PADDLE_X;
+  const lo = Math.max(x0, last.left - PADDLE_REACH), hi = Math.min(x1 + 1 - SHRUNK_PADDLE_W, last.left + PADDLE_REACH);
   const gain = new Float64Array(x1 + 2); // prefix sums of the columns' red log-odds
   for (let x = x0; x <= x1; x++) {
     let g = 0;
@@ -228,10 +241,11 @@ export function placePaddle(frame: Uint8Array, redProb: Float32Array, altClass: 
   }
   let best = -Infinity, bx = x0;
   // Its left edge stops SHRUNK_PADDLE_W short of the right wall: at least that much always shows.
-  for (let x = Math.max(x0, last.left - PADDLE_REACH); x <= Math.min(x1 + 1 - SHRUNK_PADDLE_W, last.left + PADDLE_REACH); x++) {
+  for (let x = lo; x <= hi; x++) {
     const g = gain[Math.min(x + width, x1 + 1)] - gain[x];
     if (g > best) { best = g; bx = x; }
   }
+  if (named !== null && named >= lo && named <= hi) bx = named;
   for (let y = PADDLE_Y[0]; y <= PADDLE_Y[1]; y++) {
     for (let x = x0; x <= x1; x++) {
       const p = y * FRAME_WIDTH + x;
@@ -322,12 +336,13 @@ export function placeDigits(frame: Uint8Array, logBg: Float32Array, logGrey: Flo
  * A Breakout frame from one sample of packed logits (sub-pixel i's 9 class logits at
  * `logits[offset + 9i ...]`, `pixelOf[i]` its frame pixel or -1 on padding), plus `prior[9 * last + c]`
  * where `lastCells[i]` is the sub-pixel's last class (the world model's class prior, when the logits
- * do not hold it yet), then the ball and the paddle placed once (after `context`, the context frames,
- * oldest first) and the digits drawn from the font.
+ * do not hold it yet), then the paddle and the ball placed once (after `context`, the context frames,
+ * oldest first, and for `code`, the transition's latent code, which the paddle head reads) and the
+ * digits drawn from the font.
  */
 export function decodeBreakoutFrame(
   logits: ArrayLike<number>, offset: number, pixelOf: Int32Array, prior: Float32Array, lastCells: Int8Array, context: readonly Uint8Array[],
-  ballHead: BallPredictor | null = null,
+  heads: DecodeHeads = {}, code = -1,
 ): Uint8Array {
   if (NUM_CLASSES !== 9) throw new Error('decodeBreakoutFrame: unrolled for 9 classes');
   const frame = new Uint8Array(FRAME_HEIGHT * FRAME_WIDTH);
@@ -376,9 +391,9 @@ export function decodeBreakoutFrame(
   const n = context.length, last = context[n - 1];
   const paddle = lastPaddle(last);
   // The paddle first: the ball head reads where it went (the two are drawn on rows apart).
-  const paddleLeft = paddle !== null ? placePaddle(frame, redProb, altClass, paddle) : null;
+  const paddleLeft = paddle !== null ? placePaddle(frame, redProb, altClass, paddle, heads.paddle?.next(context, code) ?? null) : null;
   const balls = context.map(fieldBall);
-  placeBall(frame, redProb, altClass, BALL_MIN_PROB, balls, ballHead?.next(context, balls, paddleLeft) ?? null);
+  placeBall(frame, redProb, altClass, BALL_MIN_PROB, balls, heads.ball?.next(context, balls, paddleLeft) ?? null);
   const scoreMayChange = brickWent(last, frame) || (n > 1 && brickWent(context[n - 2], last));
   placeDigits(frame, logBg, logGrey, scoreMayChange ? null : last);
   return frame;
@@ -405,11 +420,11 @@ export const REAL_CELLS = Int8Array.from(PIXEL_OF, (p) => (p < 0 ? -1 : 0));
  * (other sizes, as in tests) the per-pixel argmax.
  */
 export function decodeFrames(
-  model: LatentActionModel, logits: tf.Tensor4D, contexts: readonly (readonly Uint8Array[])[], ballHead: BallPredictor | null = null,
+  model: LatentActionModel, logits: tf.Tensor4D, contexts: readonly (readonly Uint8Array[])[], heads: DecodeHeads = {}, codes: ArrayLike<number> = [],
 ): Uint8Array[] {
   const cfg = model.config;
   if (cfg.height !== FRAME_HEIGHT || cfg.width !== FRAME_WIDTH || cfg.numClasses !== NUM_CLASSES) return model.argmaxFrames(logits);
   const data = logits.dataSync();
   const per = PIXEL_OF.length * NUM_CLASSES;
-  return Array.from({ length: logits.shape[0] }, (_, i) => decodeBreakoutFrame(data, i * per, PIXEL_OF, NO_PRIOR, REAL_CELLS, contexts[i], ballHead));
+  return Array.from({ length: logits.shape[0] }, (_, i) => decodeBreakoutFrame(data, i * per, PIXEL_OF, NO_PRIOR, REAL_CELLS, contexts[i], heads, codes[i] ?? -1));
 }

@@ -16,6 +16,7 @@ import { timestampName } from './run';
 import { DEFAULT_TRAIN_ACTION_MAP_CONFIG, trainActionMap, type TrainActionMapConfig } from './train-action-map';
 import { DQN_DEFAULTS, trainDqn, type TrainDqnConfig } from './train-dqn';
 import { DEFAULT_TRAIN_BALL_HEAD_CONFIG, trainBallHead, type TrainBallHeadConfig } from './train-ball-head';
+import { DEFAULT_TRAIN_PADDLE_HEAD_CONFIG, trainPaddleHead, type TrainPaddleHeadConfig } from './train-paddle-head';
 import { DEFAULT_TRAIN_LATENT_CONFIG, trainLatent, type TrainLatentConfig } from './train-latent';
 
 export const PRESETS = ['ci', 'tiny', 'full'] as const;
@@ -29,6 +30,7 @@ export interface PipelinePreset {
   latent: Partial<Omit<TrainLatentConfig, 'model'>> & { model?: Partial<LatentActionConfig> };
   ballHead: Partial<Omit<TrainBallHeadConfig, 'data' | 'out'>>;
   actionMap: Partial<Omit<TrainActionMapConfig, 'pairs' | 'out'>>;
+  paddleHead: Partial<Omit<TrainPaddleHeadConfig, 'pairs' | 'out'>>;
 }
 
 const SMALL_DECODER: Partial<LatentActionConfig> = { encoderChannels: [16, 24, 32], stemChannels: 16, bodyChannels: 24, bodyBlocks: 1, refineChannels: 16 };
@@ -41,6 +43,7 @@ export const PIPELINE_PRESETS: Record<PresetName, PipelinePreset> = {
     latent: { steps: 2, batchSize: 2, warmupSteps: 1, evalEvery: 2, valWindows: 4, gridEvery: 2, checkpointEvery: 2, logEvery: 1, restartEvery: 1, model: SMALL_DECODER },
     ballHead: { epochs: 1, model: { hidden: [16] } },
     actionMap: { epochs: 2, batchSize: 64 },
+    paddleHead: { epochs: 1, hidden: [16] },
   },
   tiny: {
     description: 'a playable crude model in under 15 minutes: short DQN, a few random-heavy episodes, 1,500 world-model steps on both cores',
@@ -49,6 +52,7 @@ export const PIPELINE_PRESETS: Record<PresetName, PipelinePreset> = {
     latent: { steps: 1500, timeLimitMin: 9, batchSize: 8, workers: 2, warmupSteps: 50, continuousWarmupSteps: 100, evalEvery: 250, valWindows: 64, gridEvery: 500, checkpointEvery: 250, model: SMALL_DECODER },
     ballHead: { epochs: 10 },
     actionMap: { epochs: 20 },
+    paddleHead: {},
   },
   full: {
     description: 'the real thing (many hours): every stage at its own defaults',
@@ -57,6 +61,7 @@ export const PIPELINE_PRESETS: Record<PresetName, PipelinePreset> = {
     latent: {},
     ballHead: {},
     actionMap: {},
+    paddleHead: {},
   },
 };
 
@@ -85,6 +90,7 @@ export interface PipelineResult {
   ballHead: string;
   pairs: string;
   actionMap: string;
+  paddleHead: string;
   stages: StageRecord[];
   seconds: number;
 }
@@ -153,6 +159,13 @@ export async function runPipeline(opts: PipelineOptions): Promise<PipelineResult
     (r) => r.checkpointDir,
   );
   partial.actionMap = map.checkpointDir;
+
+  const paddle = await stage(
+    'train-paddle-head',
+    () => trainPaddleHead({ config: { ...DEFAULT_TRAIN_PADDLE_HEAD_CONFIG, ...preset.paddleHead, pairs: pairs.runDir, cacheDir, out: null, seed: opts.seed, backend: opts.backend }, name: 'paddle-head', root: dir, log }),
+    (r) => r.checkpointDir,
+  );
+  partial.paddleHead = paddle.checkpointDir;
   save('done');
   return { ...(partial as PipelineResult), seconds: (performance.now() - t0) / 1000 };
 }

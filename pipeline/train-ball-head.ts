@@ -1,24 +1,23 @@
 // Stage 3b: train the ball head (models/ball-head.ts), a small MLP from what the context frames show
-// of the ball, the paddle and the bricks to the ball's next step. One readable loop; every
-// hyperparameter in TrainBallHeadConfig below.
+// of the ball, the paddle and the bricks to the ball's next step. Every hyperparameter in
+// TrainBallHeadConfig below.
 //
-// Rows come straight from recordings: every step whose last two context frames show the ball, labelled
-// with its step (dx, dy) as two classes, or as gone when the next frame shows no red ball. Episodes are
-// split by the same hash as the world model's dataset, so its val and test games are held out here too.
-// Per epoch: shuffle, Adam on the three softmax cross-entropies (the step's only where the ball stays);
-// keep the weights with the best val share of steps right (within 4 px, or gone).
+// Rows come straight from recordings: every step whose last context frame shows the ball (and one of
+// the two before it), labelled with its step (dx, dy) as two classes, or as gone when the next frame
+// shows no red ball. Episodes are split by the same hash as the world model's dataset, so its val and
+// test games are held out here too. Per epoch (pipeline/fit-head.ts): shuffle, Adam on the three
+// softmax cross-entropies (the step's only where the ball stays); keep the weights with the best val
+// share of steps right (within 4 px, or gone).
 import { existsSync } from 'node:fs';
 import * as tf from '@tensorflow/tfjs';
 import {
   BALL_FEATURES, BALL_HEAD_KIND, BallHead, ballFeatures, buildBallHeadModel, DEFAULT_BALL_HEAD_CONFIG, DX_CLASSES, DY_CLASSES, readStep, stepClasses, type BallHeadConfig,
 } from '../models/ball-head';
 import { initBackend, type BackendPreference } from '../models/backend';
-import { saveCheckpoint } from '../models/checkpoint';
 import { ballFlight, fieldBall, lastPaddle } from './breakout-decode';
 import { UserError } from './errors';
+import { fitHead, saveHeadRun } from './fit-head';
 import { buildLatentDataset, type Split } from './latent-dataset';
-import { Progress, onInterrupt } from './progress';
-import { Prng } from './prng';
 import { createRun } from './run';
 
 export interface TrainBallHeadConfig {
@@ -77,7 +76,7 @@ export interface BallRows {
 
 interface BallStep { features: Float32Array; dx: number; dy: number; gone: boolean; inFlight: boolean }
 
-/** The ball steps of a game's class frames (in order): each step whose last two context frames show the ball (and its step, or that it is gone). */
+/** The ball steps of a game's class frames (in order): each step ballFeatures takes (and its step, or that it is gone). */
 export function ballSteps(frames: readonly Uint8Array[], contextFrames: number): BallStep[] {
   const out: BallStep[] = [];
   const balls = frames.map(fieldBall);
@@ -165,79 +164,43 @@ export async function trainBallHead(opts: TrainBallHeadOptions): Promise<{ runDi
   const valRows = rows.val.count ? rows.val : rows.train;
 
   const model = buildBallHeadModel(cfg.model, cfg.seed);
-  const optimizer = tf.train.adam(cfg.lr);
-  const rng = new Prng(cfg.seed);
-  const order = Array.from({ length: rows.train.count }, (_, i) => i).flatMap((i) => new Array<number>(rows.train.inFlight[i] ? 1 : cfg.bounceWeight).fill(i));
-  let best: { epoch: number; right: number; weights: tf.Tensor[] } | null = null;
-  let stopping = false;
-  const removeInterrupt = onInterrupt(() => { stopping = true; }, { exit: false });
-  const totalSteps = cfg.epochs * Math.ceil(order.length / cfg.batchSize);
-  const progress = new Progress({ total: totalSteps, label: 'train-ball-head', unit: 'step' });
-  let step = 0;
-  // Epoch lines through the caller's log when given, else printed above the progress bar.
-  const say = opts.log ? log : (m: string) => progress.log(m);
-  try {
-    for (let epoch = 1; epoch <= cfg.epochs && !stopping; epoch++) {
-      for (let i = order.length - 1; i > 0; i--) { const j = rng.int(i + 1); [order[i], order[j]] = [order[j], order[i]]; }
-      let lossSum = 0;
-      for (let b = 0; b < order.length && !stopping; b += cfg.batchSize) {
-        const idx = order.slice(b, b + cfg.batchSize);
-        (optimizer as unknown as { learningRate: number }).learningRate = cfg.lrFinal + ((cfg.lr - cfg.lrFinal) * (1 + Math.cos((Math.PI * step++) / totalSteps))) / 2;
-        const xs = new Float32Array(idx.length * BALL_FEATURES);
-        idx.forEach((r, k) => xs.set(rows.train.features.subarray(r * BALL_FEATURES, (r + 1) * BALL_FEATURES), k * BALL_FEATURES));
-        const loss = tf.tidy(() => {
-          const x = tf.tensor2d(xs, [idx.length, BALL_FEATURES]);
-          // A gone ball's step is no label (-1: an all-zero row, weighted 0).
-          const dx = tf.oneHot(tf.tensor1d(idx.map((r) => rows.train.dx[r]), 'int32'), DX_CLASSES);
-          const dy = tf.oneHot(tf.tensor1d(idx.map((r) => rows.train.dy[r]), 'int32'), DY_CLASSES);
-          const gone = tf.oneHot(tf.tensor1d(idx.map((r) => rows.train.gone[r]), 'int32'), 2);
-          const hasStep = tf.tensor1d(idx.map((r) => 1 - rows.train.gone[r]));
-          return optimizer.minimize(() => {
-            const out = model.apply(x) as tf.Tensor2D;
-            const lx = tf.losses.softmaxCrossEntropy(dx, out.slice([0, 0], [-1, DX_CLASSES]), hasStep);
-            const ly = tf.losses.softmaxCrossEntropy(dy, out.slice([0, DX_CLASSES], [-1, DY_CLASSES]), hasStep);
-            const lg = tf.losses.softmaxCrossEntropy(gone, out.slice([0, DX_CLASSES + DY_CLASSES], [-1, 2]));
-            return tf.addN([lx, ly, lg]) as tf.Scalar;
-          }, true)!;
-        });
-        lossSum += loss.dataSync()[0] * idx.length;
-        loss.dispose();
-        progress.tick();
-        if ((b / cfg.batchSize) % 50 === 49) await new Promise((r) => setImmediate(r));
-      }
+  const train = rows.train;
+  const { bestEpoch, stopped } = await fitHead({
+    label: 'train-ball-head', model,
+    order: Array.from({ length: train.count }, (_, i) => i).flatMap((i) => new Array<number>(train.inFlight[i] ? 1 : cfg.bounceWeight).fill(i)),
+    epochs: cfg.epochs, batchSize: cfg.batchSize, lr: cfg.lr, lrFinal: cfg.lrFinal, seed: cfg.seed, log: opts.log,
+    loss: (idx) => {
+      const xs = new Float32Array(idx.length * BALL_FEATURES);
+      idx.forEach((r, k) => xs.set(train.features.subarray(r * BALL_FEATURES, (r + 1) * BALL_FEATURES), k * BALL_FEATURES));
+      // A gone ball's step is no label (-1: an all-zero row, weighted 0).
+      const dx = tf.oneHot(tf.tensor1d(idx.map((r) => train.dx[r]), 'int32'), DX_CLASSES);
+      const dy = tf.oneHot(tf.tensor1d(idx.map((r) => train.dy[r]), 'int32'), DY_CLASSES);
+      const gone = tf.oneHot(tf.tensor1d(idx.map((r) => train.gone[r]), 'int32'), 2);
+      const hasStep = tf.tensor1d(idx.map((r) => 1 - train.gone[r]));
+      const out = model.apply(tf.tensor2d(xs, [idx.length, BALL_FEATURES])) as tf.Tensor2D;
+      const lx = tf.losses.softmaxCrossEntropy(dx, out.slice([0, 0], [-1, DX_CLASSES]), hasStep);
+      const ly = tf.losses.softmaxCrossEntropy(dy, out.slice([0, DX_CLASSES], [-1, DY_CLASSES]), hasStep);
+      const lg = tf.losses.softmaxCrossEntropy(gone, out.slice([0, DX_CLASSES + DY_CLASSES], [-1, 2]));
+      return tf.addN([lx, ly, lg]) as tf.Scalar;
+    },
+    validate: (epoch, trainLoss) => {
       const val = scoreRows(BallHead.fromModel(model), valRows);
-      run.logMetrics({ step: epoch, epoch, train_loss: lossSum / order.length, val_exact: val.exact, val_within4: val.within4, val_bounce_within4: val.bounceWithin4, val_gone_called: val.goneCalled });
-      say(`epoch ${epoch}: train loss ${(lossSum / order.length).toFixed(4)}, val exact ${pct(val.exact)}, within 4 px ${pct(val.within4)} (bounces ${pct(val.bounceWithin4)}), gone called ${pct(val.goneCalled)}`);
-      if (!best || val.right > best.right) {
-        best?.weights.forEach((w) => w.dispose());
-        best = { epoch, right: val.right, weights: model.getWeights().map((w) => w.clone()) };
-      }
-    }
-  } finally {
-    progress.finish();
-    removeInterrupt();
-  }
-  if (!best) throw new UserError('train-ball-head: stopped before the first epoch ended; nothing saved');
-  model.setWeights(best.weights);
-  best.weights.forEach((w) => w.dispose());
+      run.logMetrics({ step: epoch, epoch, train_loss: trainLoss, val_exact: val.exact, val_within4: val.within4, val_bounce_within4: val.bounceWithin4, val_gone_called: val.goneCalled });
+      return { score: val.right, line: `epoch ${epoch}: train loss ${trainLoss.toFixed(4)}, val exact ${pct(val.exact)}, within 4 px ${pct(val.within4)} (bounces ${pct(val.bounceWithin4)}), gone called ${pct(val.goneCalled)}` };
+    },
+  });
   const head = BallHead.fromModel(model);
   const scores = { train: scoreRows(head, rows.train), val: scoreRows(head, rows.val), test: scoreRows(head, rows.test) };
-  log(`train-ball-head: best epoch ${best.epoch}; ball steps within 4 px: ${(['train', 'val', 'test'] as const).map((s) => `${s} ${pct(scores[s].within4)} (exact ${pct(scores[s].exact)}, ${scores[s].steps}; bounces ${pct(scores[s].bounceWithin4)} of ${scores[s].bounces}; gone called ${pct(scores[s].goneCalled)} of ${scores[s].goneSteps})`).join(', ')}`);
+  log(`train-ball-head: best epoch ${bestEpoch}; ball steps within 4 px: ${(['train', 'val', 'test'] as const).map((s) => `${s} ${pct(scores[s].within4)} (exact ${pct(scores[s].exact)}, ${scores[s].steps}; bounces ${pct(scores[s].bounceWithin4)} of ${scores[s].bounces}; gone called ${pct(scores[s].goneCalled)} of ${scores[s].goneSteps})`).join(', ')}`);
   const meta = {
     kind: BALL_HEAD_KIND,
     config: cfg.model,
     command: ['npm', 'run', 'stage:train-ball-head', '--', ...process.argv.slice(3)],
     data: { recordings: cfg.data, contextFrames: cfg.contextFrames, valShare: cfg.valShare, testShare: cfg.testShare },
-    eval: { ...scores, bestEpoch: best.epoch },
+    eval: { ...scores, bestEpoch },
     trainSeconds: run.elapsedSeconds(),
   };
-  const checkpointDir = run.path('checkpoint');
-  await saveCheckpoint(checkpointDir, { models: { model }, meta });
-  if (cfg.out) await saveCheckpoint(cfg.out, { models: { model }, meta });
-  run.writeSummary({ ...meta.eval, checkpoint: checkpointDir, out: cfg.out, stopped: stopping });
-  await run.close();
-  optimizer.dispose();
-  model.dispose();
+  const checkpointDir = await saveHeadRun(run, model, meta, cfg.out, stopped);
   return { runDir: run.dir, checkpointDir, scores };
 }
 

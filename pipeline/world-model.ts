@@ -2,7 +2,7 @@
 // a real transition (encoder), predict the next frame from context frames and a code (decoder).
 // Frames here are colour-class frames (pipeline/frame-classes.ts), H*W bytes each.
 import { existsSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import {
   type LatentActionConfig,
@@ -12,6 +12,7 @@ import {
   packedShape,
 } from '../models/latent-action';
 import { BALL_HEAD_KIND, BallHead } from '../models/ball-head';
+import { PADDLE_HEAD_KIND, PaddleHead, type PaddleHeadConfig } from '../models/paddle-head';
 import { decodeFrames } from './breakout-decode';
 import { CheckpointError, loadModel, loadTensorGroup, readCheckpointMeta, saveCheckpoint, tensorRecord, type CheckpointMeta, type NamedTensor } from '../models/checkpoint';
 
@@ -28,27 +29,36 @@ export function packBatch(cfg: LatentActionConfig, samples: Uint8Array[][], buff
 }
 
 export class WorldModel {
-  /** `ballHead` places the ball of each predicted frame where it gives a place (models/ball-head.ts). */
-  constructor(readonly model: LatentActionModel, readonly meta: CheckpointMeta = {}, readonly ballHead: BallHead | null = null) {}
+  /** `heads` place the ball and the paddle of each predicted frame (models/ball-head.ts, models/paddle-head.ts). */
+  constructor(readonly model: LatentActionModel, readonly meta: CheckpointMeta = {}, readonly heads: { ball: BallHead | null; paddle: PaddleHead | null } = { ball: null, paddle: null }) {}
 
   get config(): LatentActionConfig { return this.model.config; }
   get contextFrames(): number { return this.model.config.contextFrames; }
   get codebookSize(): number { return this.model.config.codebookSize; }
 
-  /** Load a checkpoint folder; `keepBias` replaces the saved one (LatentActionConfig.keepBias); `ballHead` is a ball head's checkpoint folder. */
-  static async load(dir: string, { keepBias, ballHead }: { keepBias?: number; ballHead?: string } = {}): Promise<WorldModel> {
-    const head = ballHead !== undefined ? await loadBallHead(ballHead) : null;
+  /** Load a checkpoint folder; `keepBias` replaces the saved one (LatentActionConfig.keepBias); `ballHead` and `paddleHead` are the heads' checkpoint folders. */
+  static async load(dir: string, { keepBias, ballHead, paddleHead }: { keepBias?: number; ballHead?: string; paddleHead?: string } = {}): Promise<WorldModel> {
+    const heads = {
+      ball: ballHead !== undefined ? await loadBallHead(ballHead) : null,
+      paddle: paddleHead !== undefined ? await loadPaddleHead(paddleHead) : null,
+    };
     const meta = readCheckpointMeta(dir);
     const named = tensorRecord(loadTensorGroup(dir, 'weights'));
     if (meta.kind !== undefined && meta.kind !== WORLD_MODEL_KIND) throw new CheckpointError(`checkpoint ${dir} holds a ${String(meta.kind)}, not a world model`);
     const config = { ...(meta.config ?? {}), ...(keepBias !== undefined ? { keepBias } : {}) } as Partial<LatentActionConfig>;
+    let model: LatentActionModel;
     try {
-      return new WorldModel(latentActionFromWeights(config, named), meta, head);
+      model = latentActionFromWeights(config, named);
     } catch (err) {
       throw new CheckpointError(`checkpoint ${dir}: not a world model this version can load (${(err as Error).message})`);
     } finally {
       for (const t of Object.values(named)) t.dispose();
     }
+    if (heads.paddle && heads.paddle.config.codes !== model.config.codebookSize) {
+      model.dispose();
+      throw new CheckpointError(`paddle head ${paddleHead}: it reads ${heads.paddle.config.codes} codes, the world model ${dir} has ${model.config.codebookSize}`);
+    }
+    return new WorldModel(model, meta, heads);
   }
 
   /** Packed older (null when K = 1) and last context frames of each context (the last K frames are used). */
@@ -82,41 +92,70 @@ export class WorldModel {
   predict(contexts: Uint8Array[][], codes: ArrayLike<number>): Uint8Array[] {
     const logits = this.logits(contexts, codes);
     try {
-      return decodeFrames(this.model, logits, contexts, this.ballHead);
+      return decodeFrames(this.model, logits, contexts, this.heads, codes);
     } finally {
       logits.dispose();
     }
   }
 }
 
-/** Where the shipped ball head lives: commands use it when it is there. */
+/** Where the shipped heads live: commands use them when they are there. */
 export const DEFAULT_BALL_HEAD = 'checkpoints/ball-head';
+export const DEFAULT_PADDLE_HEAD = 'checkpoints/paddle-head';
 
-/** The --ball-head flag of every command that predicts frames. */
+/** The --ball-head and --paddle-head flags of every command that predicts frames. */
 export const ballHeadOption = {
   type: 'string',
   default: DEFAULT_BALL_HEAD,
   describe: 'Ball head checkpoint that places the ball (stage:train-ball-head); "none": the decoder alone',
 } as const;
+export const paddleHeadOption = {
+  type: 'string',
+  default: DEFAULT_PADDLE_HEAD,
+  describe: 'Paddle head checkpoint that places the paddle (stage:train-paddle-head; the default only with the world model it was trained on); "none": the decoder alone',
+} as const;
 
-/** A --ball-head flag's folder: "none" for no ball head, and none when the default folder is missing. */
-export function ballHeadDir(flag: string): string | undefined {
-  if (flag === 'none' || (flag === DEFAULT_BALL_HEAD && !existsSync(join(flag, 'checkpoint.json')))) return undefined;
+/** A head flag's folder: "none" for no head, and none when a default folder is missing. */
+export function headDir(flag: string): string | undefined {
+  const isDefault = flag === DEFAULT_BALL_HEAD || flag === DEFAULT_PADDLE_HEAD;
+  if (flag === 'none' || (isDefault && !existsSync(join(flag, 'checkpoint.json')))) return undefined;
   return flag;
 }
 
-/** Load a ball head checkpoint folder (stage:train-ball-head). */
-export async function loadBallHead(dir: string): Promise<BallHead> {
+/**
+ * The --paddle-head folder to use with the world model in `worldModelDir`: as headDir, but the default
+ * only where it was trained on that model's codes (its checkpoint.json names the model): another
+ * model's codes mean other things. A folder named outright is used (WorldModel.load checks its code count).
+ */
+export function paddleHeadDirFor(flag: string, worldModelDir: string): string | undefined {
+  const dir = headDir(flag);
+  if (dir === undefined || flag !== DEFAULT_PADDLE_HEAD) return dir;
+  const trainedOn = (readCheckpointMeta(dir).data as { worldModel?: string } | undefined)?.worldModel;
+  return trainedOn !== undefined && resolve(trainedOn) === resolve(worldModelDir) ? dir : undefined;
+}
+
+/** A head's network from its checkpoint folder, checked to be of `kind`, handed to `make`. */
+async function loadHead<T>(dir: string, kind: string, what: string, make: (model: tf.LayersModel, meta: CheckpointMeta) => T): Promise<T> {
   const meta = readCheckpointMeta(dir);
-  if (meta.kind !== BALL_HEAD_KIND) throw new CheckpointError(`checkpoint ${dir} holds a ${String(meta.kind)}, not a ball head`);
+  if (meta.kind !== kind) throw new CheckpointError(`checkpoint ${dir} holds a ${String(meta.kind)}, not a ${what}`);
   const model = await loadModel(dir);
   try {
-    return BallHead.fromModel(model);
+    return make(model, meta);
   } catch (err) {
     throw new CheckpointError(`checkpoint ${dir}: ${(err as Error).message}`);
   } finally {
     model.dispose();
   }
+}
+
+/** Load a ball head checkpoint folder (stage:train-ball-head). */
+export function loadBallHead(dir: string): Promise<BallHead> {
+  return loadHead(dir, BALL_HEAD_KIND, 'ball head', (model) => BallHead.fromModel(model));
+}
+
+/** Load a paddle head checkpoint folder (stage:train-paddle-head). */
+export function loadPaddleHead(dir: string): Promise<PaddleHead> {
+  return loadHead(dir, PADDLE_HEAD_KIND, 'paddle head', (model, meta) => PaddleHead.fromModel(model, meta.config as PaddleHeadConfig));
 }
 
 /** Save a world model (+ optional optimizer state) as a checkpoint folder (atomic). */

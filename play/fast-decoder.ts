@@ -16,7 +16,7 @@
 // Browser-safe (TensorFlow.js only).
 import * as tf from '@tensorflow/tfjs';
 import { depthToSpace, type LatentActionModel, padding } from '../models/latent-action';
-import { type BallPredictor, decodeBreakoutFrame, PIXEL_OF } from '../pipeline/breakout-decode';
+import { decodeBreakoutFrame, type DecodeHeads, PIXEL_OF } from '../pipeline/breakout-decode';
 import { FRAME_HEIGHT, FRAME_WIDTH } from '../pipeline/frame-classes';
 
 const EXPECTED = ['dec/stem_last/kernel', 'dec/down/kernel', 'dec/up/kernel', 'dec/refine/kernel', 'dec/head/kernel', 'dec/prior'];
@@ -72,8 +72,8 @@ export class FastDecoder {
       && cfg.numClasses === 9 && cfg.height === FRAME_HEIGHT && cfg.width === FRAME_WIDTH;
   }
 
-  /** `ballHead` places the ball of each predicted frame (models/ball-head.ts). */
-  constructor(readonly model: LatentActionModel, private readonly ballHead: BallPredictor | null = null) {
+  /** `heads` place the ball and the paddle of each predicted frame (models/ball-head.ts, models/paddle-head.ts). */
+  constructor(readonly model: LatentActionModel, private readonly heads: DecodeHeads = {}) {
     if (!FastDecoder.supports(model)) throw new Error('FastDecoder: unknown decoder layout');
     const cfg = model.config;
     const p = (n: string) => this.param(n);
@@ -260,7 +260,7 @@ export class FastDecoder {
     const heap = tf.backend() as { typedArrayFromHeap?: (t: tf.TensorInfo) => ArrayLike<number> };
     try {
       const logits = heap.typedArrayFromHeap ? heap.typedArrayFromHeap(delta) : delta.dataSync();
-      return decodeBreakoutFrame(logits, 0, PIXEL_OF, this.prior, this.lastCells, this.frames, this.ballHead);
+      return decodeBreakoutFrame(logits, 0, PIXEL_OF, this.prior, this.lastCells, this.frames, this.heads, code);
     } finally {
       delta.dispose();
     }

@@ -10,7 +10,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { BALL_CLOCK_MAX, ballClockAfter, ballClockOf, serveCode, type ActionToCode } from '../models/action-map';
 import { type LatentActionModel, packFrames, packedShape } from '../models/latent-action';
-import { type BallPredictor, decodeFrames, fieldBall } from '../pipeline/breakout-decode';
+import { type DecodeHeads, decodeFrames, fieldBall } from '../pipeline/breakout-decode';
 import { classesToRgb, FRAME_HEIGHT, FRAME_PIXELS, FRAME_WIDTH, rgbToClasses } from '../pipeline/frame-classes';
 import { Prng } from '../pipeline/prng';
 import { FastDecoder } from './fast-decoder';
@@ -84,8 +84,8 @@ export interface NeuralGameOptions {
   fast?: boolean;
   /** The serve rule: FIRE serves a new ball once the old one has been gone long enough, nothing else does (models/action-map.ts serveCode). Default true. */
   serveRule?: boolean;
-  /** Places the ball of each predicted frame (models/ball-head.ts); null = the decoder alone. */
-  ballHead?: BallPredictor | null;
+  /** Place the ball and the paddle of each predicted frame (models/ball-head.ts, models/paddle-head.ts); none = the decoder alone. */
+  heads?: DecodeHeads;
 }
 
 export class NeuralGame {
@@ -106,7 +106,7 @@ export class NeuralGame {
   private startName = '';
   private rgb = new Uint8Array(FRAME_PIXELS * 3);
   private readonly fast: FastDecoder | null;
-  private readonly ballHead: BallPredictor | null;
+  private readonly heads: DecodeHeads;
 
   constructor(
     readonly model: LatentActionModel,
@@ -127,8 +127,8 @@ export class NeuralGame {
     this.serveRule = opts.serveRule ?? true;
     if (!(this.temperature >= 0)) throw new Error(`temperature must be >= 0, not ${this.temperature}`);
     this.rng = new Prng(opts.seed ?? 0);
-    this.ballHead = opts.ballHead ?? null;
-    this.fast = opts.fast !== false && FastDecoder.supports(model) ? new FastDecoder(model, this.ballHead) : null;
+    this.heads = opts.heads ?? {};
+    this.fast = opts.fast !== false && FastDecoder.supports(model) ? new FastDecoder(model, this.heads) : null;
   }
 
   /** Which decoder path runs: 'fused' (play/fast-decoder.ts) or 'model' (LatentActionModel.decode). */
@@ -225,7 +225,7 @@ export class NeuralGame {
       return m.keepBiased(m.decode(older, last, m.codeVectors([code])), last);
     });
     try {
-      return decodeFrames(m, logits, [this.context], this.ballHead)[0];
+      return decodeFrames(m, logits, [this.context], this.heads, [code])[0];
     } finally {
       logits.dispose();
     }

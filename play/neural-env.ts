@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import type { ActionToCode } from '../models/action-map';
 import { CheckpointError } from '../models/checkpoint';
 import { loadActionMap } from '../pipeline/action-map';
-import { ballHeadDir, DEFAULT_BALL_HEAD, WorldModel } from '../pipeline/world-model';
+import { DEFAULT_BALL_HEAD, DEFAULT_PADDLE_HEAD, headDir, paddleHeadDirFor, WorldModel } from '../pipeline/world-model';
 import { NeuralGame } from './neural-core';
 import { loadStartFrames, START_FRAMES_DIR } from './start-frames';
 
@@ -20,6 +20,8 @@ export interface NeuralEnvOptions {
   actionMap?: string;
   /** Ball head checkpoint (models/ball-head.ts): default checkpoints/ball-head where it exists; "none" = the decoder alone. */
   ballHead?: string;
+  /** Paddle head checkpoint (models/paddle-head.ts): default checkpoints/paddle-head where it exists and was trained on this world model; "none" = the decoder alone. */
+  paddleHead?: string;
   startFrames?: string;
   /** 0 = most likely code; > 0 samples codes with this temperature. */
   temperature?: number;
@@ -53,15 +55,16 @@ export async function loadNeuralEnv(opts: NeuralEnvOptions = {}): Promise<Loaded
   if (!existsSync(join(amDir, 'checkpoint.json'))) {
     throw new CheckpointError(`action map not found: ${amDir}/checkpoint.json (train one with npm run stage:train-action-map, or pass --action-map DIR)`);
   }
-  const bhDir = ballHeadDir(opts.ballHead ?? DEFAULT_BALL_HEAD);
-  const worldModel = await WorldModel.load(wmDir, { ballHead: bhDir });
+  const bhDir = headDir(opts.ballHead ?? DEFAULT_BALL_HEAD);
+  const phDir = paddleHeadDirFor(opts.paddleHead ?? DEFAULT_PADDLE_HEAD, wmDir);
+  const worldModel = await WorldModel.load(wmDir, { ballHead: bhDir, paddleHead: phDir });
   const codeMap = await loadCodeMap(amDir, worldModel.codebookSize);
   const starts = await loadStartFrames(sfDir);
-  const game = new NeuralGame(worldModel.model, codeMap, starts, { temperature: opts.temperature, seed: opts.seed, serveRule: opts.serveRule, ballHead: worldModel.ballHead });
+  const game = new NeuralGame(worldModel.model, codeMap, starts, { temperature: opts.temperature, seed: opts.seed, serveRule: opts.serveRule, heads: worldModel.heads });
   const cfg = worldModel.config;
   return {
     game,
     worldModel,
-    description: `world model ${wmDir} (K=${cfg.contextFrames}, ${cfg.codebookSize} codes)${bhDir ? `, ball head ${bhDir}` : ''}, action map ${amDir}, ${starts.length} starts`,
+    description: `world model ${wmDir} (K=${cfg.contextFrames}, ${cfg.codebookSize} codes)${bhDir ? `, ball head ${bhDir}` : ''}${phDir ? `, paddle head ${phDir}` : ''}, action map ${amDir}, ${starts.length} starts`,
   };
 }

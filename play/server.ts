@@ -27,6 +27,8 @@ export interface PlayServerOptions {
   actionMap: string;
   /** Ball head checkpoint folder, or null for the decoder alone. */
   ballHead: string | null;
+  /** Paddle head checkpoint folder, or null for the decoder alone. */
+  paddleHead: string | null;
   startFrames: string;
   /** The ROM's bytes, served at /rom, or null. */
   rom: Uint8Array | null;
@@ -75,7 +77,7 @@ function fileUnder(root: string, rel: string): string | null {
 }
 
 export async function startPlayServer(opts: PlayServerOptions): Promise<PlayServer> {
-  for (const [what, dir] of [['world model', opts.worldModel], ['action map', opts.actionMap], ...(opts.ballHead ? [['ball head', opts.ballHead]] : [])] as const) {
+  for (const [what, dir] of [['world model', opts.worldModel], ['action map', opts.actionMap], ...(opts.ballHead ? [['ball head', opts.ballHead]] : []), ...(opts.paddleHead ? [['paddle head', opts.paddleHead]] : [])] as const) {
     if (!existsSync(join(dir, 'checkpoint.json'))) throw new UserError(`${what} not found: ${dir}/checkpoint.json`);
   }
   if (!existsSync(join(opts.startFrames, 'index.json'))) throw new UserError(`start frames not found: ${opts.startFrames}/index.json`);
@@ -84,6 +86,7 @@ export async function startPlayServer(opts: PlayServerOptions): Promise<PlayServ
     '/ckpt/world-model/': resolve(opts.worldModel),
     '/ckpt/action-map/': resolve(opts.actionMap),
     ...(opts.ballHead ? { '/ckpt/ball-head/': resolve(opts.ballHead) } : {}),
+    ...(opts.paddleHead ? { '/ckpt/paddle-head/': resolve(opts.paddleHead) } : {}),
     '/ckpt/start-frames/': resolve(opts.startFrames),
     '/tfjs-wasm/': wasmDir(),
   };
@@ -91,6 +94,7 @@ export async function startPlayServer(opts: PlayServerOptions): Promise<PlayServ
     worldModel: 'ckpt/world-model',
     actionMap: 'ckpt/action-map',
     ballHead: opts.ballHead ? 'ckpt/ball-head' : null,
+    paddleHead: opts.paddleHead ? 'ckpt/paddle-head' : null,
     startFrames: 'ckpt/start-frames',
     wasmPath: '/tfjs-wasm/',
     rom: opts.rom ? 'rom' : null,

@@ -1,4 +1,4 @@
-// npm run bench:play -- [--steps 300] [--backend wasm] [--world-model DIR] [--ball-head DIR|none] [--random-init] [--json]
+// npm run bench:play -- [--steps 300] [--backend wasm] [--world-model DIR] [--ball-head DIR|none] [--paddle-head DIR|none] [--random-init] [--json]
 //
 // Milliseconds per predicted frame of the neural game, as the players run it: one NeuralGame.step
 // (action -> code, decoder forward, argmax, read back, RGB) on Node with the WebAssembly backend by
@@ -12,7 +12,7 @@ import { DEFAULT_LATENT_ACTION_CONFIG, LatentActionModel } from '../models/laten
 import { TableActionMap } from '../models/action-map';
 import { NeuralGame } from '../play/neural-core';
 import { loadNeuralEnv } from '../play/neural-env';
-import { ballHeadOption } from '../pipeline/world-model';
+import { ballHeadOption, paddleHeadOption } from '../pipeline/world-model';
 import { loadStartFrames } from '../play/start-frames';
 import { headlessPolicy } from '../play/play-neural';
 
@@ -23,6 +23,7 @@ const args = yargs(hideBin(process.argv))
   .option('world-model', { type: 'string', default: 'checkpoints/world-model', describe: 'World model checkpoint folder' })
   .option('action-map', { type: 'string', default: 'checkpoints/action-map', describe: 'Action map checkpoint folder' })
   .option('ball-head', ballHeadOption)
+  .option('paddle-head', paddleHeadOption)
   .option('random-init', { type: 'boolean', default: false, describe: 'Bench a randomly initialised model of the default config (no checkpoint needed)' })
   .option('json', { type: 'boolean', default: false, describe: 'Last line: {"p50_ms": N, "p95_ms": N}' })
   .strict()
@@ -45,7 +46,7 @@ async function main(): Promise<void> {
     game = new NeuralGame(model, new TableActionMap(table), await loadStartFrames());
     what = 'random-init default config';
   } else {
-    const env = await loadNeuralEnv({ worldModel: args.worldModel, actionMap: args.actionMap, ballHead: args.ballHead });
+    const env = await loadNeuralEnv({ worldModel: args.worldModel, actionMap: args.actionMap, ballHead: args.ballHead, paddleHead: args.paddleHead });
     game = env.game;
     what = env.description;
   }

@@ -8,6 +8,7 @@ import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
 import { AtariEnv } from '../../atari/env';
 import { checkRom } from '../../atari/roms';
 import { BallHead } from '../../models/ball-head';
+import { PaddleHead, type PaddleHeadConfig } from '../../models/paddle-head';
 import { fetchCheckpointIndex, fetchModel, fetchTensorGroup } from '../../models/checkpoint-io';
 import { type LatentActionConfig, latentActionFromWeights } from '../../models/latent-action';
 import { dynamicAccuracy, psnr } from '../../pipeline/world-model-metrics';
@@ -98,10 +99,11 @@ async function loadStarts(base: string): Promise<StartFrames[]> {
   return Promise.all(index.starts.map(async (s) => ({ name: s.name, frames: await Promise.all(s.frames.map((f) => loadPngRgb(`${base}/${f}`))) })));
 }
 
-async function fetchBallHead(base: string): Promise<BallHead> {
-  const model = await fetchModel(base);
+/** A head's network from its checkpoint folder, handed to `make` with its meta (as pipeline/world-model.ts loadHead does on disk). */
+async function fetchHead<T>(base: string, make: (model: tf.LayersModel, meta: Record<string, unknown>) => T): Promise<T> {
+  const [model, index] = await Promise.all([fetchModel(base), fetchCheckpointIndex(base)]);
   try {
-    return BallHead.fromModel(model);
+    return make(model, index.meta);
   } finally {
     model.dispose();
   }
@@ -117,8 +119,11 @@ async function loadGame(cfg: WebConfig, seed: number): Promise<NeuralGame> {
   const codeMap: ActionToCode = isMlpActionMeta(amIndex.meta)
     ? await fetchActionMap(cfg.actionMap)
     : tableActionMapFromMeta(amIndex.meta, `action map ${cfg.actionMap}`);
-  const ballHead = cfg.ballHead ? await fetchBallHead(cfg.ballHead) : null;
-  return new NeuralGame(model, codeMap, await loadStarts(cfg.startFrames), { temperature: cfg.temperature, seed, ballHead });
+  const heads = {
+    ball: cfg.ballHead ? await fetchHead(cfg.ballHead, (m) => BallHead.fromModel(m)) : null,
+    paddle: cfg.paddleHead ? await fetchHead(cfg.paddleHead, (m, meta) => PaddleHead.fromModel(m, meta.config as PaddleHeadConfig)) : null,
+  };
+  return new NeuralGame(model, codeMap, await loadStarts(cfg.startFrames), { temperature: cfg.temperature, seed, heads });
 }
 
 function draw(canvas: HTMLCanvasElement, rgb: Uint8Array, image: ImageData): void {

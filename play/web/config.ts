@@ -5,6 +5,8 @@ export interface WebConfig {
   actionMap: string;
   /** The ball head's checkpoint (models/ball-head.ts), or null for the decoder alone. */
   ballHead: string | null;
+  /** The paddle head's checkpoint (models/paddle-head.ts), or null for the decoder alone. */
+  paddleHead: string | null;
   startFrames: string;
   /** Where TensorFlow.js's .wasm files are served. */
   wasmPath: string;

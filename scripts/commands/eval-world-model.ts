@@ -7,7 +7,7 @@ import { UserError } from '../../pipeline/errors';
 import { evalWorldModel, formatEvalTable, loadActionToCode, type EvalMode, type EvalWorldModelResult } from '../../pipeline/eval-world-model';
 import { timestampName } from '../../pipeline/run';
 import { loadTrajectory } from '../../pipeline/trajectory';
-import { ballHeadDir, ballHeadOption, WorldModel } from '../../pipeline/world-model';
+import { ballHeadOption, headDir, paddleHeadDirFor, paddleHeadOption, WorldModel } from '../../pipeline/world-model';
 import { writeJsonAtomic } from '../../pipeline/atomic';
 
 interface Args {
@@ -24,6 +24,7 @@ interface Args {
   batch: number;
   'keep-bias'?: number;
   'ball-head': string;
+  'paddle-head': string;
   backend: string;
 }
 
@@ -49,6 +50,7 @@ export const evalWorldModelCommand: CommandModule<object, Args> = {
       .option('batch', { type: 'number', default: 8, describe: 'Starts predicted together' })
       .option('keep-bias', { type: 'number', describe: "Predict with this keep bias instead of the checkpoint's (to choose one; see README)" })
       .option('ball-head', ballHeadOption)
+      .option('paddle-head', paddleHeadOption)
       .option('backend', { type: 'string', choices: BACKEND_CHOICES, default: 'auto', describe: 'TensorFlow.js backend' }),
   handler: async (args) => {
     for (const [flag, v, ok] of [
@@ -62,8 +64,9 @@ export const evalWorldModelCommand: CommandModule<object, Args> = {
     if (args['write-meta'] && args['keep-bias'] !== undefined) throw new UserError("--write-meta records the checkpoint's own figures: drop --keep-bias");
     const log = args.json ? (l: string) => console.error(l) : (l: string) => console.log(l);
     await initBackend(args.backend as BackendPreference, { log });
-    const ballHead = ballHeadDir(args['ball-head']);
-    const wm = await WorldModel.load(args.checkpoint, { keepBias: args['keep-bias'], ballHead });
+    const ballHead = headDir(args['ball-head']);
+    const paddleHead = paddleHeadDirFor(args['paddle-head'], args.checkpoint);
+    const wm = await WorldModel.load(args.checkpoint, { keepBias: args['keep-bias'], ballHead, paddleHead });
     const mode = args.mode as EvalMode;
     const actionMap = mode === 'act' ? await loadActionToCode(args['action-map']) : undefined;
     const out = args.out ?? join('data', 'eval', `world-model-${timestampName()}`);
@@ -76,10 +79,10 @@ export const evalWorldModelCommand: CommandModule<object, Args> = {
       log(formatEvalTable(r));
       log('');
     }
-    writeJsonAtomic(join(out, 'results.json'), { checkpoint: args.checkpoint, ballHead: ballHead ?? null, mode, serveRule: args['serve-rule'], horizon: args.horizon, stride: args.stride, results });
+    writeJsonAtomic(join(out, 'results.json'), { checkpoint: args.checkpoint, ballHead: ballHead ?? null, paddleHead: paddleHead ?? null, mode, serveRule: args['serve-rule'], horizon: args.horizon, stride: args.stride, results });
     log(`predicted frames and results.json in ${out}`);
     if (args['write-meta']) {
-      const figures = { results, ballHead: ballHead ?? null, serveRule: args['serve-rule'], command: ['npm', 'run', 'eval:world-model', '--', ...process.argv.slice(3)], at: new Date().toISOString() };
+      const figures = { results, ballHead: ballHead ?? null, paddleHead: paddleHead ?? null, serveRule: args['serve-rule'], command: ['npm', 'run', 'eval:world-model', '--', ...process.argv.slice(3)], at: new Date().toISOString() };
       recordCheckpointEval(args.checkpoint, figures, mode);
       if (mode === 'act') recordCheckpointEval(args['action-map'], figures, mode);
     }

@@ -15,6 +15,7 @@ import { trainBallHeadCommand } from './train-ball-head';
 import { evalWorldModelCommand } from './eval-world-model';
 import { collectPairsCommand } from './collect-pairs';
 import { trainActionMapCommand } from './train-action-map';
+import { trainPaddleHeadCommand } from './train-paddle-head';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 export const commands: CommandModule<any, any>[] = [
@@ -28,6 +29,7 @@ export const commands: CommandModule<any, any>[] = [
   evalWorldModelCommand,
   collectPairsCommand,
   trainActionMapCommand,
+  trainPaddleHeadCommand,
   playRealCommand,
   playCommand,
   playWebCommand,

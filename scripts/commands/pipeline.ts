@@ -36,7 +36,7 @@ export const pipelineCommand: CommandModule<object, Args> = {
     const backend = args.backend as BackendPreference;
     const r = await runPipeline({ preset: args.preset, out: args.out, seed: args.seed, backend, rom: args.rom });
     await initBackend(backend, { log: () => {} });
-    const { game } = await loadNeuralEnv({ worldModel: r.worldModel, actionMap: r.actionMap, ballHead: r.ballHead, startFrames: START_FRAMES_DIR, seed: args.seed });
+    const { game } = await loadNeuralEnv({ worldModel: r.worldModel, actionMap: r.actionMap, ballHead: r.ballHead, paddleHead: r.paddleHead, startFrames: START_FRAMES_DIR, seed: args.seed });
     const gif = join(r.dir, 'neural-game.gif');
     const g = await recordNeuralGame({ game, policy: 'held', steps: Math.max(1, args['gif-steps']), out: gif, seed: args.seed, fps: 15, scale: 2 });
     game.dispose();
@@ -44,6 +44,6 @@ export const pipelineCommand: CommandModule<object, Args> = {
     console.log(`pipeline ${args.preset}: done in ${(r.seconds / 60).toFixed(1)} min`);
     for (const s of r.stages) console.log(`  ${s.stage.padEnd(17)} ${s.seconds.toFixed(0).padStart(6)} s  ${rel(s.dir)}`);
     console.log(`  neural game       ${g.frames} frames, model ${g.medianLatencyMs.toFixed(1)} ms/step: ${rel(gif)}`);
-    console.log(`play it: npm run play -- --world-model ${rel(r.worldModel)} --ball-head ${rel(r.ballHead)} --action-map ${rel(r.actionMap)}`);
+    console.log(`play it: npm run play -- --world-model ${rel(r.worldModel)} --ball-head ${rel(r.ballHead)} --paddle-head ${rel(r.paddleHead)} --action-map ${rel(r.actionMap)}`);
   },
 };

@@ -4,13 +4,14 @@ import { findRom, RomError } from '../../atari/roms';
 import { UserError } from '../../pipeline/errors';
 import { ACTION_MAP_DIR, WORLD_MODEL_DIR } from '../../play/neural-env';
 import { startPlayServer } from '../../play/server';
-import { ballHeadDir, ballHeadOption } from '../../pipeline/world-model';
+import { ballHeadOption, headDir, paddleHeadDirFor, paddleHeadOption } from '../../pipeline/world-model';
 import { START_FRAMES_DIR } from '../../play/start-frames';
 
 interface Args {
   'world-model': string;
   'action-map': string;
   'ball-head': string;
+  'paddle-head': string;
   'start-frames': string;
   rom?: string;
   'without-rom': boolean;
@@ -28,6 +29,7 @@ export const playWebCommand: CommandModule<object, Args> = {
       .option('world-model', { type: 'string', default: WORLD_MODEL_DIR, describe: 'World model checkpoint folder' })
       .option('action-map', { type: 'string', default: ACTION_MAP_DIR, describe: 'Action map checkpoint folder' })
       .option('ball-head', ballHeadOption)
+      .option('paddle-head', paddleHeadOption)
       .option('start-frames', { type: 'string', default: START_FRAMES_DIR, describe: 'Folder of real start screens' })
       .option('rom', { type: 'string', describe: 'Breakout ROM to run the real game beside the neural one (default: ATARI_ROM_DIR, then ale-py; none is fine)' })
       .option('without-rom', { type: 'boolean', default: false, describe: 'Serve no ROM even if one is found' })
@@ -53,7 +55,8 @@ export const playWebCommand: CommandModule<object, Args> = {
     const server = await startPlayServer({
       worldModel: args['world-model'],
       actionMap: args['action-map'],
-      ballHead: ballHeadDir(args['ball-head']) ?? null,
+      ballHead: headDir(args['ball-head']) ?? null,
+      paddleHead: paddleHeadDirFor(args['paddle-head'], args['world-model']) ?? null,
       startFrames: args['start-frames'],
       rom,
       fps: args.fps,

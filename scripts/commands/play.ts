@@ -4,7 +4,7 @@ import { findRom } from '../../atari/roms';
 import { backendOption, type BackendPreference, initBackend } from '../../models/backend';
 import { UserError } from '../../pipeline/errors';
 import { ACTION_MAP_DIR, loadNeuralEnv, WORLD_MODEL_DIR } from '../../play/neural-env';
-import { ballHeadOption } from '../../pipeline/world-model';
+import { ballHeadOption, paddleHeadOption } from '../../pipeline/world-model';
 import { HEADLESS_POLICIES, type HeadlessPolicy, playNeural, RealTwin, recordNeuralGame } from '../../play/play-neural';
 import { START_FRAMES_DIR } from '../../play/start-frames';
 
@@ -12,6 +12,7 @@ interface Args {
   'world-model': string;
   'action-map': string;
   'ball-head': string;
+  'paddle-head': string;
   'start-frames': string;
   temperature: number;
   seed: number;
@@ -36,6 +37,7 @@ export const playCommand: CommandModule<object, Args> = {
       .option('world-model', { type: 'string', default: WORLD_MODEL_DIR, describe: 'World model checkpoint folder' })
       .option('action-map', { type: 'string', default: ACTION_MAP_DIR, describe: 'Action map checkpoint folder' })
       .option('ball-head', ballHeadOption)
+      .option('paddle-head', paddleHeadOption)
       .option('start-frames', { type: 'string', default: START_FRAMES_DIR, describe: 'Folder of real start screens (index.json + PNGs)' })
       .option('temperature', { type: 'number', default: 0, describe: 'Code sampling temperature: 0 = most likely code (deterministic)' })
       .option('seed', { type: 'number', default: -1, describe: 'Seed for the start screen and code sampling (-1: from the clock)' })
@@ -69,6 +71,7 @@ export const playCommand: CommandModule<object, Args> = {
       worldModel: args['world-model'],
       actionMap: args['action-map'],
       ballHead: args['ball-head'],
+      paddleHead: args['paddle-head'],
       startFrames: args['start-frames'],
       temperature: args.temperature,
       seed,

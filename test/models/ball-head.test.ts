@@ -8,18 +8,26 @@ import { drawScene } from '../pipeline/breakout-frames';
 const scene = (ball: { x: number; y: number } | undefined, paddleX = 60) => rgbToClasses(drawScene({ paddleX, ball }));
 
 describe('ballFeatures', () => {
-  it('needs the ball in the last two context frames', () => {
+  it('needs the ball in the last context frame and one of the two before it', () => {
+    const none = [scene(undefined), scene(undefined), scene({ x: 48, y: 110 })];
+    expect(ballFeatures(none, none.map(fieldBall), 60)).toBeNull();
+    const last = [scene({ x: 40, y: 100 }), scene({ x: 44, y: 104 }), scene(undefined)];
+    expect(ballFeatures(last, last.map(fieldBall), 60)).toBeNull();
+  });
+
+  it('takes a ball missing from the middle frame as a step over two frames, and says so', () => {
     const frames = [scene({ x: 40, y: 100 }), scene(undefined), scene({ x: 48, y: 110 })];
-    expect(ballFeatures(frames, frames.map(fieldBall), 60)).toBeNull();
+    const f = ballFeatures(frames, frames.map(fieldBall), 60)!;
+    expect(Array.from(f.slice(0, 8))).toEqual([48 / 160, 110 / 210, 8 / 16, 10 / 16, 0, 0, 1, 1].map(Math.fround));
   });
 
   it("reads the ball's place and velocities, the paddles relative to it, and the bricks around it", () => {
     const frames = [scene({ x: 40, y: 100 }, 50), scene({ x: 44, y: 104 }, 54), scene({ x: 48, y: 108 }, 58)];
     const f = ballFeatures(frames, frames.map(fieldBall), 62)!;
     expect(f.length).toBe(BALL_FEATURES);
-    expect(Array.from(f.slice(0, 7))).toEqual([48 / 160, 108 / 210, 4 / 16, 4 / 16, 4 / 16, 4 / 16, 0].map(Math.fround));
+    expect(Array.from(f.slice(0, 8))).toEqual([48 / 160, 108 / 210, 4 / 16, 4 / 16, 4 / 16, 4 / 16, 0, 0].map(Math.fround));
     // Paddles at b, c and the target, each (left - ball x) / 64 and a missing flag.
-    expect(Array.from(f.slice(7, 13))).toEqual([6 / 64, 0, 10 / 64, 0, 14 / 64, 0].map(Math.fround));
+    expect(Array.from(f.slice(8, 14))).toEqual([6 / 64, 0, 10 / 64, 0, 14 / 64, 0].map(Math.fround));
     // The test scene has the top brick row (57-62) and the bottom one (87-92), none between.
     const patch = Array.from(f.slice(BALL_FEATURES - 42));
     expect(patch.slice(0, 7)).toEqual([1, 1, 1, 1, 1, 1, 1]);

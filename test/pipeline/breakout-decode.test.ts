@@ -68,7 +68,7 @@ describe('placeBall after a frame with a ball', () => {
   const weakNear = () => {
     const redProb = new Float32Array(FRAME_PIXELS);
     for (const p of box(44, 110)) redProb[p] = BALL_MIN_PROB / 3; // within reach of (40, 100), below the minimum
-    for (const p of box(120, 70)) redProb[p] = 0.9; // far out of reach
+    for (const p of box(120, 130)) redProb[p] = 0.9; // far out of reach
     return redProb;
   };
 
@@ -79,10 +79,19 @@ describe('placeBall after a frame with a ball', () => {
   });
 
   it('lets a ball near the bottom go, as the game does (the field-wide rule applies)', () => {
-    expect(placeBall(new Uint8Array(FRAME_PIXELS), weakNear(), new Uint8Array(FRAME_PIXELS), BALL_MIN_PROB, [{ x: 40, y: 180 }])).toEqual({ x: 120, y: 70 });
+    expect(placeBall(new Uint8Array(FRAME_PIXELS), weakNear(), new Uint8Array(FRAME_PIXELS), BALL_MIN_PROB, [{ x: 40, y: 180 }])).toEqual({ x: 120, y: 130 });
     const none = new Float32Array(FRAME_PIXELS);
     for (const p of box(44, 176)) none[p] = BALL_MIN_PROB / 3;
     expect(placeBall(new Uint8Array(FRAME_PIXELS), none, new Uint8Array(FRAME_PIXELS), BALL_MIN_PROB, [{ x: 40, y: 180 }])).toBeNull();
+  });
+
+  it('draws no red ball among the bricks (rows 57-92), where the game draws the ball in the row\'s colour, and clears red there', () => {
+    const redProb = new Float32Array(FRAME_PIXELS);
+    for (const p of box(70, 81)) redProb[p] = 0.9;
+    const frame = new Uint8Array(FRAME_PIXELS);
+    for (const p of box(70, 81)) frame[p] = RED_CLASS;
+    expect(placeBall(frame, redProb, new Uint8Array(FRAME_PIXELS))).toBeNull();
+    expect(frame.every((c) => c !== RED_CLASS)).toBe(true);
   });
 
   it('fieldBall finds the top-left red pixel of the field, not the paddle or the red bricks', () => {
@@ -230,6 +239,16 @@ describe('the paddle', () => {
     const frame = paddle(8, 16);
     expect(placePaddle(frame, redProb, new Uint8Array(FRAME_PIXELS), { left: 8, width: 16 })).toBe(8);
     expect(placePaddle(paddle(120, 16), redProb, new Uint8Array(FRAME_PIXELS), { left: 120, width: 16 })).toBe(140); // from 120 it can reach the corner (partly under the wall)
+  });
+
+  it("placePaddle draws it on the paddle head's place, when that is within a step's reach", () => {
+    // The model is sure the paddle went 1 px short; the head names the place.
+    const redProb = new Float32Array(FRAME_PIXELS);
+    for (let y = 189; y <= 192; y++) for (let x = 48; x < 64; x++) redProb[at(x, y)] = 0.99;
+    const frame = paddle(48, 16);
+    expect(placePaddle(frame, redProb, new Uint8Array(FRAME_PIXELS), { left: 39, width: 16 }, 49)).toBe(49);
+    expect(frame).toEqual(paddle(49, 16));
+    expect(placePaddle(paddle(48, 16), redProb, new Uint8Array(FRAME_PIXELS), { left: 39, width: 16 }, 39 + 33)).toBe(48);
   });
 });
 

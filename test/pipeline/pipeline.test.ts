@@ -12,23 +12,24 @@ const haveRom = !!process.env.ATARI_ROM_DIR && existsSync(join(process.env.ATARI
 if (!haveRom) console.warn('pipeline wiring test skipped: set ATARI_ROM_DIR to a folder holding breakout.bin');
 
 describe.skipIf(!haveRom)('pipeline --preset ci (wiring only)', () => {
-  it('runs train-dqn, record, train-latent, train-ball-head, collect-pairs and train-action-map in order, ending with a loadable neural game', async () => {
+  it('runs train-dqn, record, train-latent, train-ball-head, collect-pairs, train-action-map and train-paddle-head in order, ending with a loadable neural game', async () => {
     const root = mkdtempSync(join(tmpdir(), 'pipeline-ci-'));
     const out = join(root, 'run');
     const lines: string[] = [];
     try {
       const r = await runPipeline({ preset: 'ci', out, seed: 3, backend: 'wasm', log: (l) => lines.push(l) });
-      expect(r.stages.map((s) => s.stage)).toEqual(['train-dqn', 'record', 'train-latent', 'train-ball-head', 'collect-pairs', 'train-action-map']);
+      expect(r.stages.map((s) => s.stage)).toEqual(['train-dqn', 'record', 'train-latent', 'train-ball-head', 'collect-pairs', 'train-action-map', 'train-paddle-head']);
       expect(existsSync(join(r.dqnCheckpoint, 'checkpoint.json'))).toBe(true);
       expect(existsSync(join(r.worldModel, 'checkpoint.json'))).toBe(true);
       expect(existsSync(join(r.actionMap, 'checkpoint.json'))).toBe(true);
       expect(existsSync(join(r.ballHead, 'checkpoint.json'))).toBe(true);
+      expect(existsSync(join(r.paddleHead, 'checkpoint.json'))).toBe(true);
       const record = JSON.parse(readFileSync(join(out, 'pipeline.json'), 'utf8')) as { status: string; preset: string };
       expect(record).toMatchObject({ status: 'done', preset: 'ci' });
       // Each stage consumed the previous one's output.
       const latentCfg = JSON.parse(readFileSync(join(r.stages[2].dir, 'config.json'), 'utf8')) as { data: string[] };
       expect(latentCfg.data).toEqual([r.recordings]);
-      const { game } = await loadNeuralEnv({ worldModel: r.worldModel, actionMap: r.actionMap, ballHead: r.ballHead });
+      const { game } = await loadNeuralEnv({ worldModel: r.worldModel, actionMap: r.actionMap, ballHead: r.ballHead, paddleHead: r.paddleHead });
       game.reset({ seed: 0 });
       expect(game.step(1).observation.length).toBe(210 * 160 * 3);
       game.dispose();

@@ -7,7 +7,7 @@ import { initBackend } from '../../models/backend';
 import { DEFAULT_LATENT_ACTION_CONFIG, LatentActionModel } from '../../models/latent-action';
 import { evalStarts, evalWorldModel, formatEvalTable } from '../../pipeline/eval-world-model';
 import { rgbToClasses } from '../../pipeline/frame-classes';
-import { WorldModel, saveWorldModel } from '../../pipeline/world-model';
+import { DEFAULT_BALL_HEAD, DEFAULT_PADDLE_HEAD, headDir, paddleHeadDirFor, WorldModel, saveWorldModel } from '../../pipeline/world-model';
 import type { Trajectory } from '../../pipeline/trajectory';
 import { drawScene } from './breakout-frames';
 
@@ -87,5 +87,20 @@ describe('world model checkpoint and evaluation', () => {
     const noop: Trajectory = { ...traj, actions: [0, 0, 0] };
     const servingMap = { codebookSize: 8, codeProbabilities: () => [0.2, 0, 0, 0, 0, 0.1, 0.7, 0] };
     expect((await evalWorldModel(wm, noop, { mode: 'act', actionMap: servingMap, horizon: 1, stride: 1, report: [1] })).codeCounts).toEqual([2, 0, 0, 0, 0, 0, 0, 0]);
+  });
+});
+
+describe('which heads a command uses', () => {
+  it('headDir: "none" is none, a missing default is none, a named folder is itself', () => {
+    expect(headDir('none')).toBeUndefined();
+    expect(headDir('some/folder')).toBe('some/folder');
+    expect(headDir(DEFAULT_BALL_HEAD)).toBe(existsSync(join(DEFAULT_BALL_HEAD, 'checkpoint.json')) ? DEFAULT_BALL_HEAD : undefined);
+  });
+
+  it.skipIf(!existsSync(join(DEFAULT_PADDLE_HEAD, 'checkpoint.json')))('paddleHeadDirFor: the default paddle head only with the world model whose codes it learned', () => {
+    expect(paddleHeadDirFor(DEFAULT_PADDLE_HEAD, 'checkpoints/world-model')).toBe(DEFAULT_PADDLE_HEAD);
+    expect(paddleHeadDirFor(DEFAULT_PADDLE_HEAD, 'data/runs/another-model')).toBeUndefined();
+    expect(paddleHeadDirFor('some/folder', 'data/runs/another-model')).toBe('some/folder');
+    expect(paddleHeadDirFor('none', 'checkpoints/world-model')).toBeUndefined();
   });
 });

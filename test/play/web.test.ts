@@ -11,7 +11,7 @@ import { classesToRgb } from '../../pipeline/frame-classes';
 import { LEFT, type NeuralGame, RIGHT } from '../../play/neural-core';
 import { ACTION_MAP_DIR, loadNeuralEnv, WORLD_MODEL_DIR } from '../../play/neural-env';
 import { type PlayServer, startPlayServer } from '../../play/server';
-import { ballHeadDir, DEFAULT_BALL_HEAD } from '../../pipeline/world-model';
+import { DEFAULT_BALL_HEAD, DEFAULT_PADDLE_HEAD, headDir, paddleHeadDirFor } from '../../pipeline/world-model';
 import { START_FRAMES_DIR } from '../../play/start-frames';
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
@@ -19,7 +19,8 @@ const hasChromium = existsSync(CHROMIUM);
 // The shipped model (override with PLAY_TEST_WORLD_MODEL / PLAY_TEST_ACTION_MAP).
 const WM = process.env.PLAY_TEST_WORLD_MODEL ?? WORLD_MODEL_DIR;
 const AM = process.env.PLAY_TEST_ACTION_MAP ?? ACTION_MAP_DIR;
-const BH = ballHeadDir(DEFAULT_BALL_HEAD) ?? null;
+const BH = headDir(DEFAULT_BALL_HEAD) ?? null;
+const PH = paddleHeadDirFor(DEFAULT_PADDLE_HEAD, WM) ?? null;
 const hasModel = existsSync(join(WM, 'checkpoint.json')) && existsSync(join(AM, 'checkpoint.json'));
 
 if (!hasChromium) console.warn(`web player browser test skipped: no Chromium at ${CHROMIUM} (apt-get install chromium, or set CHROMIUM_PATH)`);
@@ -37,7 +38,7 @@ function romOrNull(): Uint8Array | null {
 describe.skipIf(!hasModel)('play server', () => {
   let server: PlayServer;
   beforeAll(async () => {
-    server = await startPlayServer({ worldModel: WM, actionMap: AM, ballHead: BH, startFrames: START_FRAMES_DIR, rom: null, fps: 15, temperature: 0, port: 0 });
+    server = await startPlayServer({ worldModel: WM, actionMap: AM, ballHead: BH, paddleHead: PH, startFrames: START_FRAMES_DIR, rom: null, fps: 15, temperature: 0, port: 0 });
   });
   afterAll(async () => server?.close());
 
@@ -69,7 +70,7 @@ describe.skipIf(!hasChromium || !hasModel)('web player in headless Chromium', ()
   let context: any;
 
   beforeAll(async () => {
-    server = await startPlayServer({ worldModel: WM, actionMap: AM, ballHead: BH, startFrames: START_FRAMES_DIR, rom: romOrNull(), fps: 15, temperature: 0, port: 0 });
+    server = await startPlayServer({ worldModel: WM, actionMap: AM, ballHead: BH, paddleHead: PH, startFrames: START_FRAMES_DIR, rom: romOrNull(), fps: 15, temperature: 0, port: 0 });
     await initBackend('wasm', { log: () => {} });
     nodeGame = (await loadNeuralEnv({ worldModel: WM, actionMap: AM, temperature: 0 })).game;
     const { chromium } = await import('playwright-core');
