@@ -6,7 +6,9 @@
 // context (ball places, paddle places) was seen more than once, 100.0% land within 4 px of that
 // context's most common next place (99.9% of those the flight does not decide; README). So the
 // decoder's frame is drawn with the ball on this head's place where the decoder gives that place any
-// probability at all, and with none where the head says the red ball is gone.
+// probability at all, and with none where the head says the ball is gone. The head follows the ball
+// among the bricks too, where the game draws it in the row's colour (visibleBall), so a ball that goes
+// up into the bricks comes back out.
 //
 // Inference is plain JavaScript (models/plain-mlp.ts; 0.12 M multiply-adds a frame); training
 // (pipeline/train-ball-head.ts) uses tfjs.
@@ -20,7 +22,7 @@ export const BALL_HEAD_KIND = 'ball-head';
 /** The step the head can predict: dx in [-MAX_DX, MAX_DX], dy in [-MAX_DY, MAX_DY] (a late game's fast ball moves 8 by 14). */
 export const MAX_DX = 20;
 export const MAX_DY = 24;
-/** The network's outputs: logits of dx, of dy, and of [a ball next frame, none] (it went behind a brick row, which draws it in the row's colour, or out at the bottom). */
+/** The network's outputs: logits of dx, of dy, and of [a ball next frame, none] (hidden inside a brick, or out at the bottom). */
 export const DX_CLASSES = 2 * MAX_DX + 1;
 export const DY_CLASSES = 2 * MAX_DY + 1;
 export const BALL_OUTPUTS = DX_CLASSES + DY_CLASSES + 2;
@@ -57,7 +59,7 @@ export const DEFAULT_BALL_HEAD_CONFIG: BallHeadConfig = { hidden: [256, 256] };
 
 /**
  * The features of a ball step: `context` the K >= 2 context frames (oldest first, class frames),
- * `balls` their balls (fieldBall, null where none), `targetPaddle` the paddle's left edge in the frame being predicted (null if none).
+ * `balls` their balls (visibleBall, null where none), `targetPaddle` the paddle's left edge in the frame being predicted (null if none).
  * Null when the last context frame has no ball, or neither of the two before it has one (a serve: nothing
  * to go on). A ball missing from the middle frame (hidden a frame as it meets the paddle, or among the
  * bricks) leaves the last step spanning two frames, and a flag says so.

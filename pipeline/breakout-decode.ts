@@ -14,12 +14,15 @@
 // side walls, straight up and down; clear of only the bricks and the paddle, straight across): when the
 // model gives that line any probability at all, the ball is drawn on it. The model is often of two minds
 // about a fast ball's direction, and the wrong mind is the larger (README). A ball head, when given
-// (models/ball-head.ts), names the place first: it also knows the bounces, where the flight rule is silent.
+// (models/ball-head.ts), names the place first: it also knows the bounces, where the flight rule is silent,
+// and follows the ball among the bricks, where the game draws it in each row's colour (a red box is never
+// drawn there).
 //
 // The paddle is one red bar on rows 189-192, 16 pixels wide (8 once it has shrunk), and never leaves
 // the screen; pushed against the right wall it slides partly under the wall (whose bottom is red too).
 // The model, unsure there, erodes it a few columns a step until it is gone, so it is drawn once, as wide
-// as in the last frame, where the summed red log-odds of its columns are highest.
+// as in the last frame, where the summed red log-odds of its columns are highest, or where a paddle head
+// (models/paddle-head.ts) puts it for the step's code.
 //
 // The score changes a step after the brick it counts or in the same step, depending on where in the
 // 4-frame skip the hit fell, which the model cannot see: it half-draws the next digit. Each digit cell
@@ -40,6 +43,11 @@ const FIELD_X: readonly [number, number] = [8, 151];
 const FIELD_BANDS: readonly (readonly [number, number])[] = [[32, 56], [63, 188]];
 /** The brick rows: here the game draws the ball in the row's colour, so a red ball is below them (or above). */
 const BRICK_BAND: readonly [number, number] = [57, 92];
+/** Brick cells: six rows of 6 px from the band's top, 18 columns of 8 px from the left wall. */
+const BRICK_H = 6;
+const BRICK_W = 8;
+const BRICK_COLS = 18;
+const BRICK_CELLS = 6 * BRICK_COLS;
 const RED_BALL_BANDS: readonly (readonly [number, number])[] = [[32, 56], [93, 188]];
 
 /** The ball moves at most 8 px across and 14 down a step: one whose top is above this row is still in the field next step. */
@@ -102,6 +110,39 @@ export function fieldBall(frame: Uint8Array): BallPlace | null {
   return y === Infinity ? null : { x, y };
 }
 
+/** 1 for each brick cell (row-major, 6 x 18) that holds a brick in a class frame: every pixel coloured (bricks go whole). */
+export function brickCells(frame: Uint8Array): Uint8Array {
+  const full = new Uint8Array(BRICK_CELLS).fill(1);
+  for (let y = BRICK_BAND[0]; y <= BRICK_BAND[1]; y++) {
+    const o = y * FRAME_WIDTH, row = Math.floor((y - BRICK_BAND[0]) / BRICK_H) * BRICK_COLS;
+    for (let x = FIELD_X[0]; x <= FIELD_X[1]; x++) if (frame[o + x] === 0) full[row + Math.floor((x - FIELD_X[0]) / BRICK_W)] = 0;
+  }
+  return full;
+}
+
+/** Whether pixel (x, y) of the brick band lies in a cell with no brick (per brickCells). */
+const inEmptyCell = (cells: Uint8Array, x: number, y: number) => cells[Math.floor((y - BRICK_BAND[0]) / BRICK_H) * BRICK_COLS + Math.floor((x - FIELD_X[0]) / BRICK_W)] === 0;
+
+/**
+ * Top-left corner of the ball wherever it shows (null when none does): red below or above the bricks, or
+ * among them, where the game draws it in the row's colour: a coloured pixel in a cell with no brick.
+ * (Inside a brick it is that brick's colour, so hidden.) The ball head reads and predicts these places.
+ */
+export function visibleBall(frame: Uint8Array): BallPlace | null {
+  const cells = brickCells(frame);
+  let x = Infinity, y = Infinity;
+  for (let row = FIELD_BANDS[0][0]; row <= FIELD_BANDS[1][1]; row++) {
+    const among = row >= BRICK_BAND[0] && row <= BRICK_BAND[1];
+    if (!among && !RED_BALL_BANDS.some(([y0, y1]) => row >= y0 && row <= y1)) continue;
+    const o = row * FRAME_WIDTH;
+    for (let col = FIELD_X[0]; col <= FIELD_X[1]; col++) {
+      const c = frame[o + col];
+      if (among ? c !== 0 && inEmptyCell(cells, col, row) : c === RED_CLASS) { if (y === Infinity) y = row; if (col < x) x = col; }
+    }
+  }
+  return y === Infinity ? null : { x, y };
+}
+
 /** What a ball's motion alone decides of its next top-left corner: x, y, both, or neither (null). */
 export interface Flight { x: number | null; y: number | null }
 
@@ -142,24 +183,30 @@ function boxProb(redProb: Float32Array, x: number, y: number): number {
 /**
  * Draw the ball once, in place: `redProb[p]` is the model's probability that pixel p is red and
  * `altClass[p]` its most likely other class (both read on the ball's field only); `balls` are the
- * ball's places in the context frames (oldest first, null where none). On `predicted` (the ball head's
- * place, models/ball-head.ts) if that lies in the field and has any probability (BALL_KEPT_MIN_PROB),
- * and nowhere if the head says 'gone' (behind a brick row or out at the bottom);
- * else, where its motion decides its next x or y (ballFlight), on the best box on that line (within
- * reach of the last place in the other coordinate) if that has any probability; else, with a last place
- * above BALL_STAYS_Y, on the best box within reach of it; else on the best box of the field if it reaches
- * `minProb`. Never among the bricks, where a red pixel is always wrong (BRICK_BAND). Returns the ball's
- * top-left corner, or null when none is drawn (the frame is left as it was but for red among the bricks).
+ * ball's red places in the context frames (oldest first, null where none). On `predicted` (the ball
+ * head's place, models/ball-head.ts) if that lies among the bricks (drawn in the rows' colours), or in
+ * the field with any probability (BALL_KEPT_MIN_PROB), and nowhere if the head says 'gone' (hidden in a
+ * brick or out at the bottom); following the head, the decoder's own ball is cleared from the cells that
+ * held no brick in the last frame (`lastCells`, brickCells). Else, where its motion decides its next x or
+ * y (ballFlight), on the best box on that line (within reach of the last place in the other coordinate)
+ * if that has any probability; else, with a last place above BALL_STAYS_Y, on the best box within reach
+ * of it; else on the best box of the field if it reaches `minProb`. These red boxes are never among the
+ * bricks, where red is always wrong (BRICK_BAND). Returns the ball's top-left corner, or null when none
+ * is drawn (the frame is left as it was but for red among the bricks).
  */
 export function placeBall(
   frame: Uint8Array, redProb: Float32Array, altClass: Uint8Array, minProb = BALL_MIN_PROB, balls: readonly (BallPlace | null)[] = [],
-  predicted: BallPlace | 'gone' | null = null,
+  predicted: BallPlace | 'gone' | null = null, lastCells: Uint8Array | null = null,
 ): BallPlace | null {
   const last = balls.at(-1) ?? null;
   const reachX = (x: number): [number, number] => [x - BALL_REACH_X, x + BALL_REACH_X];
   const reachY = (y: number): [number, number] => [y - BALL_REACH_Y, y + BALL_REACH_Y];
-  if (predicted === 'gone') { clearFieldRed(frame, altClass); return null; }
-  if (predicted !== null && placeable(predicted) && boxProb(redProb, predicted.x, predicted.y) >= BALL_KEPT_MIN_PROB) return drawBall(frame, altClass, predicted.x, predicted.y);
+  if (predicted === 'gone') { clearFieldRed(frame, altClass); clearAmongBricks(frame, lastCells); return null; }
+  if (predicted !== null && amongBricks(predicted)) { clearAmongBricks(frame, lastCells); return drawBall(frame, altClass, predicted.x, predicted.y); }
+  if (predicted !== null && placeable(predicted) && boxProb(redProb, predicted.x, predicted.y) >= BALL_KEPT_MIN_PROB) {
+    clearAmongBricks(frame, lastCells);
+    return drawBall(frame, altClass, predicted.x, predicted.y);
+  }
   const flight = ballFlight(balls);
   if (last !== null && (flight.x !== null || flight.y !== null)) {
     // Exactly on the line: letting the model move it a pixel off it was worse on validation (README).
@@ -201,11 +248,31 @@ function clearFieldRed(frame: Uint8Array, altClass: Uint8Array, [y0, y1]: readon
   for (let p = y0 * FRAME_WIDTH; p < (y1 + 1) * FRAME_WIDTH; p++) if (BALL_FIELD[p] && frame[p] === RED_CLASS) frame[p] = altClass[p];
 }
 
-/** Clear the field's red and draw the ball at (x, y), on the field's rows. */
+/** Give each coloured pixel of the cells that held no brick in the last frame (`lastCells`, brickCells) the background: there it can only be a ball. */
+function clearAmongBricks(frame: Uint8Array, lastCells: Uint8Array | null): void {
+  if (lastCells === null) return;
+  for (let y = BRICK_BAND[0]; y <= BRICK_BAND[1]; y++) {
+    for (let x = FIELD_X[0]; x <= FIELD_X[1]; x++) if (inEmptyCell(lastCells, x, y)) frame[y * FRAME_WIDTH + x] = 0;
+  }
+}
+
+/** Whether a ball with its top-left corner here shows among the bricks (its box reaches the brick band, inside the side walls). */
+const amongBricks = ({ x, y }: BallPlace) => x >= FIELD_X[0] && x + BALL_W - 1 <= FIELD_X[1] && y <= BRICK_BAND[1] && y + BALL_H - 1 >= BRICK_BAND[0];
+
+/**
+ * Clear the field's red and draw the ball at (x, y): red on the field's rows, in the brick row's colour
+ * among the bricks (where a brick stands, that is its own colour: the ball is hidden there).
+ */
 function drawBall(frame: Uint8Array, altClass: Uint8Array, x: number, y: number): BallPlace {
   clearFieldRed(frame, altClass);
   for (let dy = 0; dy < BALL_H; dy++) {
-    for (let dx = 0; dx < BALL_W; dx++) { const p = (y + dy) * FRAME_WIDTH + x + dx; if (BALL_FIELD[p]) frame[p] = RED_CLASS; }
+    const row = y + dy;
+    const among = row >= BRICK_BAND[0] && row <= BRICK_BAND[1];
+    for (let dx = 0; dx < BALL_W; dx++) {
+      const p = row * FRAME_WIDTH + x + dx;
+      if (among) frame[p] = RED_CLASS + Math.floor((row - BRICK_BAND[0]) / BRICK_H);
+      else if (BALL_FIELD[p]) frame[p] = RED_CLASS;
+    }
   }
   return { x, y };
 }
@@ -293,15 +360,13 @@ export const DIGIT_PIXELS = DIGIT_XS.length * CELL_PIXELS;
 
 /** The score's cells: the first three digit cells. */
 const SCORE_CELLS = 3;
-/** The brick rows: six rows of 8x6-pixel bricks, between the side walls (FIELD_X). */
-const BRICK_Y: readonly [number, number] = [57, 92];
 /** Pixels a brick going clears at least (of its 48; the model may clear part of one): a ball moving among the bricks clears 8. */
 const BRICK_GONE_PIXELS = 16;
 
 /** Whether a brick went between frames `a` and `b`: BRICK_GONE_PIXELS or more brick-row pixels that were coloured and are background. */
 export function brickWent(a: Uint8Array, b: Uint8Array): boolean {
   let n = 0;
-  for (let y = BRICK_Y[0]; y <= BRICK_Y[1]; y++) {
+  for (let y = BRICK_BAND[0]; y <= BRICK_BAND[1]; y++) {
     for (let p = y * FRAME_WIDTH + FIELD_X[0], end = y * FRAME_WIDTH + FIELD_X[1]; p <= end; p++) if (a[p] !== 0 && b[p] === 0) n++;
   }
   return n >= BRICK_GONE_PIXELS;
@@ -393,7 +458,9 @@ export function decodeBreakoutFrame(
   // The paddle first: the ball head reads where it went (the two are drawn on rows apart).
   const paddleLeft = paddle !== null ? placePaddle(frame, redProb, altClass, paddle, heads.paddle?.next(context, code) ?? null) : null;
   const balls = context.map(fieldBall);
-  placeBall(frame, redProb, altClass, BALL_MIN_PROB, balls, heads.ball?.next(context, balls, paddleLeft) ?? null);
+  // The head follows the ball among the bricks too (visibleBall); the rules below it, the red ball only.
+  const predicted = heads.ball?.next(context, context.map(visibleBall), paddleLeft) ?? null;
+  placeBall(frame, redProb, altClass, BALL_MIN_PROB, balls, predicted, heads.ball ? brickCells(last) : null);
   const scoreMayChange = brickWent(last, frame) || (n > 1 && brickWent(context[n - 2], last));
   placeDigits(frame, logBg, logGrey, scoreMayChange ? null : last);
   return frame;

@@ -3,8 +3,8 @@
 // TrainBallHeadConfig below.
 //
 // Rows come straight from recordings: every step whose last context frame shows the ball (and one of
-// the two before it), labelled with its step (dx, dy) as two classes, or as gone when the next frame
-// shows no red ball. Episodes are split by the same hash as the world model's dataset, so its val and
+// the two before it; red, or among the bricks in the row's colour: visibleBall), labelled with its step
+// (dx, dy) as two classes, or as gone when the next frame shows no ball. Episodes are split by the same hash as the world model's dataset, so its val and
 // test games are held out here too. Per epoch (pipeline/fit-head.ts): shuffle, Adam on the three
 // softmax cross-entropies (the step's only where the ball stays); keep the weights with the best val
 // share of steps right (within 4 px, or gone).
@@ -14,7 +14,7 @@ import {
   BALL_FEATURES, BALL_HEAD_KIND, BallHead, ballFeatures, buildBallHeadModel, DEFAULT_BALL_HEAD_CONFIG, DX_CLASSES, DY_CLASSES, readStep, stepClasses, type BallHeadConfig,
 } from '../models/ball-head';
 import { initBackend, type BackendPreference } from '../models/backend';
-import { ballFlight, fieldBall, lastPaddle } from './breakout-decode';
+import { ballFlight, fieldBall, lastPaddle, visibleBall } from './breakout-decode';
 import { UserError } from './errors';
 import { fitHead, saveHeadRun } from './fit-head';
 import { buildLatentDataset, type Split } from './latent-dataset';
@@ -79,13 +79,14 @@ interface BallStep { features: Float32Array; dx: number; dy: number; gone: boole
 /** The ball steps of a game's class frames (in order): each step ballFeatures takes (and its step, or that it is gone). */
 export function ballSteps(frames: readonly Uint8Array[], contextFrames: number): BallStep[] {
   const out: BallStep[] = [];
-  const balls = frames.map(fieldBall);
+  const balls = frames.map(visibleBall);
+  const red = frames.map(fieldBall);
   for (let t = contextFrames; t < frames.length; t++) {
     const features = ballFeatures(frames.slice(t - contextFrames, t), balls.slice(t - contextFrames, t), lastPaddle(frames[t])?.left ?? null);
     if (features === null) continue;
     const target = balls[t];
     const step = target === null ? { dx: -1, dy: -1 } : stepClasses(balls[t - 1]!, target);
-    const flight = ballFlight(balls.slice(t - contextFrames, t));
+    const flight = ballFlight(red.slice(t - contextFrames, t));
     if (step !== null) out.push({ features, ...step, gone: target === null, inFlight: flight.x !== null && flight.y !== null });
   }
   return out;

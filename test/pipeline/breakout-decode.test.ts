@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import {
-  BALL_FIELD, BALL_MIN_PROB, decodeBreakoutFrame, DIGIT_PIXEL, DIGIT_PIXELS, ballFlight, fieldBall, lastPaddle, NO_PRIOR, PIXEL_OF, placeBall, placeDigits, placePaddle, REAL_CELLS,
+  BALL_FIELD, BALL_MIN_PROB, decodeBreakoutFrame, DIGIT_PIXEL, DIGIT_PIXELS, ballFlight, brickCells, fieldBall, lastPaddle, visibleBall, NO_PRIOR, PIXEL_OF, placeBall, placeDigits, placePaddle, REAL_CELLS,
 } from '../../pipeline/breakout-decode';
 import { FRAME_PIXELS, FRAME_WIDTH, GREY_CLASS, RED_CLASS } from '../../pipeline/frame-classes';
 
@@ -104,6 +104,46 @@ describe('placeBall after a frame with a ball', () => {
   });
 });
 
+describe('the ball among the bricks', () => {
+  /** A wall of bricks (blue in every row, as BRICKS) with the cell of brick row `r`, column `c` knocked out. */
+  const holed = (r: number, c: number) => {
+    const f = Uint8Array.from(BRICKS);
+    for (let y = 57 + 6 * r; y < 63 + 6 * r; y++) f.fill(BG, at(8 + 8 * c, y), at(16 + 8 * c, y));
+    return f;
+  };
+
+  it('brickCells: 1 where a cell is whole, 0 where any of it is background', () => {
+    const cells = brickCells(holed(4, 3));
+    expect(cells.length).toBe(6 * 18);
+    expect(Array.from(cells).filter((v) => v === 0)).toEqual([0]);
+    expect(cells[4 * 18 + 3]).toBe(0);
+  });
+
+  it('visibleBall: the red ball, or a coloured ball in a cell with no brick (hidden inside a whole one)', () => {
+    const f = holed(4, 3);
+    expect(visibleBall(f)).toBeNull();
+    for (const p of box(34, 82)) f[p] = 6; // in the knocked-out cell (x 32-39, rows 81-86), in the row's green
+    expect(visibleBall(f)).toEqual({ x: 34, y: 82 });
+    expect(fieldBall(f)).toBeNull();
+    const red = Uint8Array.from(BRICKS);
+    for (const p of box(50, 120)) red[p] = RED_CLASS;
+    expect(visibleBall(red)).toEqual({ x: 50, y: 120 });
+  });
+
+  it("placeBall draws the head's place among the bricks in each row's colour, and clears the ball from cells that held no brick", () => {
+    const last = holed(4, 3);
+    for (const p of box(34, 82)) last[p] = 6;
+    const frame = Uint8Array.from(last); // the decoder keeps the ball where it was
+    expect(placeBall(frame, new Float32Array(FRAME_PIXELS), new Uint8Array(FRAME_PIXELS), BALL_MIN_PROB, [], { x: 36, y: 85 }, brickCells(last))).toEqual({ x: 36, y: 85 });
+    expect(visibleBall(frame)).toEqual({ x: 36, y: 85 });
+    // Rows 85-86 are the green row's, 87-88 the blue row's (inside a whole brick there: no change).
+    expect([frame[at(36, 85)], frame[at(37, 86)], frame[at(36, 87)], frame[at(34, 82)]]).toEqual([6, 6, BLUE, BG]);
+    const gone = Uint8Array.from(last);
+    expect(placeBall(gone, new Float32Array(FRAME_PIXELS), new Uint8Array(FRAME_PIXELS), BALL_MIN_PROB, [], 'gone', brickCells(last))).toBeNull();
+    expect(visibleBall(gone)).toBeNull();
+  });
+});
+
 describe('placeBall with the ball head\'s place', () => {
   // A bounce off the paddle the flight rule does not decide: the model is of two minds (0.5 that the
   // ball went on down, 0.01 that it turned up); the head says it turned.
@@ -130,7 +170,7 @@ describe('placeBall with the ball head\'s place', () => {
     expect(placeBall(new Uint8Array(FRAME_PIXELS), low, alt, BALL_MIN_PROB, balls, { x: 68, y: 189 })).toEqual({ x: 68, y: 184 }); // below the field
   });
 
-  it("draws no ball where the head says it is gone (behind a brick row, or out at the bottom)", () => {
+  it("draws no ball where the head says it is gone (hidden inside a brick, or out at the bottom)", () => {
     const frame = new Uint8Array(FRAME_PIXELS);
     for (const p of box(68, 184)) frame[p] = RED_CLASS;
     const alt = new Uint8Array(FRAME_PIXELS).fill(BG);
