@@ -13,7 +13,7 @@ import {
   type PaddleHeadConfig,
 } from '../models/paddle-head';
 import { lastPaddle } from './breakout-decode';
-import { readPairs } from './collect-pairs';
+import { type ActionPairs, readPairs } from './collect-pairs';
 import { UserError } from './errors';
 import { fitHead, saveHeadRun } from './fit-head';
 import { buildLatentDataset, type Split } from './latent-dataset';
@@ -54,8 +54,7 @@ export const DEFAULT_TRAIN_PADDLE_HEAD_CONFIG: TrainPaddleHeadConfig = {
 export interface PaddleRows { features: Float32Array; travel: Int32Array; moving: Uint8Array; count: number; width: number }
 
 /** The paddle steps of the pairs by split: every pair whose last context frame and target show the paddle. */
-async function readRows(cfg: TrainPaddleHeadConfig, head: Pick<PaddleHeadConfig, 'codes'>, log: (m: string) => void): Promise<Record<Split, PaddleRows>> {
-  const pairs = readPairs(cfg.pairs);
+async function readRows(pairs: ActionPairs, cfg: TrainPaddleHeadConfig, head: Pick<PaddleHeadConfig, 'codes'>, log: (m: string) => void): Promise<Record<Split, PaddleRows>> {
   const K = pairs.contextFrames;
   const ds = await buildLatentDataset({ recordings: pairs.episodes.map((e) => e.source), cacheDir: cfg.cacheDir, contextFrames: K, valShare: 0, testShare: 0, log });
   const width = paddleFeatureSize(head);
@@ -112,13 +111,13 @@ export interface TrainPaddleHeadOptions {
 export async function trainPaddleHead(opts: TrainPaddleHeadOptions): Promise<{ runDir: string; checkpointDir: string; scores: Record<Split, PaddleScores> }> {
   const cfg = opts.config;
   const log = opts.log ?? ((m: string) => console.log(m));
-  const { codebookSize: codes, worldModel } = readPairs(cfg.pairs);
-  const headConfig: PaddleHeadConfig = { codes, hidden: cfg.hidden };
+  const pairs = readPairs(cfg.pairs);
+  const headConfig: PaddleHeadConfig = { codes: pairs.codebookSize, hidden: cfg.hidden };
   const backendInfo = await initBackend(cfg.backend, { log });
   const run = await createRun({ stage: 'train-paddle-head', name: opts.name, root: opts.root, config: { ...cfg, backendInfo } });
   log(`train-paddle-head: run folder ${run.dir}`);
   await run.writeManifest([{ role: 'pairs', path: cfg.pairs }]);
-  const rows = await readRows(cfg, headConfig, log);
+  const rows = await readRows(pairs, cfg, headConfig, log);
   if (rows.train.count === 0) throw new UserError('train-paddle-head: the pairs hold no paddle steps to train on');
   const valRows = rows.val.count ? rows.val : rows.train;
   const width = rows.train.width;
@@ -147,7 +146,7 @@ export async function trainPaddleHead(opts: TrainPaddleHeadOptions): Promise<{ r
     config: headConfig,
     command: ['npm', 'run', 'stage:train-paddle-head', '--', ...process.argv.slice(3)],
     // The codes it reads are this world model's.
-    data: { pairs: cfg.pairs, worldModel },
+    data: { pairs: cfg.pairs, worldModel: pairs.worldModel },
     eval: { ...scores, bestEpoch },
     trainSeconds: run.elapsedSeconds(),
   };
