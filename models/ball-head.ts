@@ -13,7 +13,7 @@
 // Inference is plain JavaScript (models/plain-mlp.ts; 0.12 M multiply-adds a frame); training
 // (pipeline/train-ball-head.ts) uses tfjs.
 import type * as tf from '@tensorflow/tfjs';
-import { type BallPlace, lastPaddle } from '../pipeline/breakout-decode';
+import { type BallPlace, BRICK_BAND, BRICK_COLS, BRICK_H, BRICK_LEFT, BRICK_ROWS, BRICK_W, lastPaddle } from '../pipeline/breakout-decode';
 import { FRAME_WIDTH } from '../pipeline/frame-classes';
 import { buildMlp, PlainMlp } from './plain-mlp';
 
@@ -27,13 +27,8 @@ export const DX_CLASSES = 2 * MAX_DX + 1;
 export const DY_CLASSES = 2 * MAX_DY + 1;
 export const BALL_OUTPUTS = DX_CLASSES + DY_CLASSES + 2;
 
-/** Brick rows (57-92, six of 6 px) and columns (18 of 8 px from x = 8). */
-const BRICK_TOP = 57;
-const BRICK_ROWS = 6;
-const BRICK_ROW_H = 6;
-const BRICK_LEFT = 8;
-const BRICK_COLS = 18;
-const BRICK_W = 8;
+/** Brick rows (57-92, six of 6 px) and columns (18 of 8 px from x = 8), as pipeline/breakout-decode.ts has them. */
+const BRICK_TOP = BRICK_BAND[0];
 /** Brick columns seen on each side of the ball's. */
 const PATCH_HALF = 3;
 const PATCH_COLS = 2 * PATCH_HALF + 1;
@@ -49,7 +44,7 @@ const MAX_ONE_HOT_VY = 16;
  * paddle (1), x phase among brick columns (8), y phase among brick rows (6), row near the paddle and
  * last vertical step one-hot, brick patch.
  */
-export const BALL_FEATURES = 2 + 4 + 1 + 1 + 6 + 1 + BRICK_W + BRICK_ROW_H + (NEAR_PADDLE_Y[1] - NEAR_PADDLE_Y[0] + 1) + (2 * MAX_ONE_HOT_VY + 1) + BRICK_ROWS * PATCH_COLS;
+export const BALL_FEATURES = 2 + 4 + 1 + 1 + 6 + 1 + BRICK_W + BRICK_H + (NEAR_PADDLE_Y[1] - NEAR_PADDLE_Y[0] + 1) + (2 * MAX_ONE_HOT_VY + 1) + BRICK_ROWS * PATCH_COLS;
 
 export interface BallHeadConfig {
   hidden: number[];
@@ -84,7 +79,7 @@ export function ballFeatures(context: readonly Uint8Array[], balls: readonly (Ba
   }
   f[i++] = last !== null && last.width < 16 ? 1 : 0;
   f[i + (((c.x - BRICK_LEFT) % BRICK_W) + BRICK_W) % BRICK_W] = 1; i += BRICK_W;
-  f[i + (((c.y - BRICK_TOP) % BRICK_ROW_H) + BRICK_ROW_H) % BRICK_ROW_H] = 1; i += BRICK_ROW_H;
+  f[i + (((c.y - BRICK_TOP) % BRICK_H) + BRICK_H) % BRICK_H] = 1; i += BRICK_H;
   if (c.y >= NEAR_PADDLE_Y[0] && c.y <= NEAR_PADDLE_Y[1]) f[i + c.y - NEAR_PADDLE_Y[0]] = 1;
   i += NEAR_PADDLE_Y[1] - NEAR_PADDLE_Y[0] + 1;
   if (!twoSteps && Math.abs(c.y - b.y) <= MAX_ONE_HOT_VY) f[i + c.y - b.y + MAX_ONE_HOT_VY] = 1;
@@ -92,7 +87,7 @@ export function ballFeatures(context: readonly Uint8Array[], balls: readonly (Ba
   const col0 = Math.floor((c.x - BRICK_LEFT) / BRICK_W) - PATCH_HALF;
   const frame = context[n - 1];
   for (let r = 0; r < BRICK_ROWS; r++) {
-    const y = BRICK_TOP + r * BRICK_ROW_H + BRICK_ROW_H / 2;
+    const y = BRICK_TOP + r * BRICK_H + BRICK_H / 2;
     for (let k = 0; k < PATCH_COLS; k++) {
       const col = col0 + k;
       // Beyond the side walls counts as solid: the ball turns there as at a brick.

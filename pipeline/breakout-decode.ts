@@ -42,12 +42,14 @@ const FIELD_X: readonly [number, number] = [8, 151];
 /** Rows below the top wall and above the paddle, in two bands around the red brick row (where red is bricks). */
 const FIELD_BANDS: readonly (readonly [number, number])[] = [[32, 56], [63, 188]];
 /** The brick rows: here the game draws the ball in the row's colour, so a red ball is below them (or above). */
-const BRICK_BAND: readonly [number, number] = [57, 92];
+export const BRICK_BAND: readonly [number, number] = [57, 92];
 /** Brick cells: six rows of 6 px from the band's top, 18 columns of 8 px from the left wall. */
-const BRICK_H = 6;
-const BRICK_W = 8;
-const BRICK_COLS = 18;
-const BRICK_CELLS = 6 * BRICK_COLS;
+export const BRICK_ROWS = 6;
+export const BRICK_H = 6;
+export const BRICK_LEFT = FIELD_X[0];
+export const BRICK_W = 8;
+export const BRICK_COLS = 18;
+const BRICK_CELLS = BRICK_ROWS * BRICK_COLS;
 const RED_BALL_BANDS: readonly (readonly [number, number])[] = [[32, 56], [93, 188]];
 
 /** The ball moves at most 8 px across and 14 down a step: one whose top is above this row is still in the field next step. */
@@ -115,13 +117,13 @@ export function brickCells(frame: Uint8Array): Uint8Array {
   const full = new Uint8Array(BRICK_CELLS).fill(1);
   for (let y = BRICK_BAND[0]; y <= BRICK_BAND[1]; y++) {
     const o = y * FRAME_WIDTH, row = Math.floor((y - BRICK_BAND[0]) / BRICK_H) * BRICK_COLS;
-    for (let x = FIELD_X[0]; x <= FIELD_X[1]; x++) if (frame[o + x] === 0) full[row + Math.floor((x - FIELD_X[0]) / BRICK_W)] = 0;
+    for (let x = FIELD_X[0]; x <= FIELD_X[1]; x++) if (frame[o + x] === 0) full[row + Math.floor((x - BRICK_LEFT) / BRICK_W)] = 0;
   }
   return full;
 }
 
 /** Whether pixel (x, y) of the brick band lies in a cell with no brick (per brickCells). */
-const inEmptyCell = (cells: Uint8Array, x: number, y: number) => cells[Math.floor((y - BRICK_BAND[0]) / BRICK_H) * BRICK_COLS + Math.floor((x - FIELD_X[0]) / BRICK_W)] === 0;
+const inEmptyCell = (cells: Uint8Array, x: number, y: number) => cells[Math.floor((y - BRICK_BAND[0]) / BRICK_H) * BRICK_COLS + Math.floor((x - BRICK_LEFT) / BRICK_W)] === 0;
 
 /**
  * Top-left corner of the ball wherever it shows (null when none does): red below or above the bricks, or

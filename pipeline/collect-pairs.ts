@@ -268,6 +268,16 @@ export function latestPairsDir(root = 'data/runs'): string | null {
   return dirs.length ? join(root, dirs[0].d) : null;
 }
 
+/** The --pairs flag of the commands that train on pairs (stage 4). */
+export const pairsOption = { type: 'string', describe: 'A collect-pairs run folder (default: the newest data/runs/collect-pairs-*)' } as const;
+
+/** A --pairs flag's folder: as given, else the newest collect-pairs run; a UserError when there is none. */
+export function pairsDir(flag: string | undefined): string {
+  const dir = flag ?? latestPairsDir();
+  if (!dir) throw new UserError('--pairs: no data/runs/collect-pairs-* folder found (run npm run stage:collect-pairs first, or pass --pairs DIR)');
+  return dir;
+}
+
 export interface CollectPairsOptions {
   config: CollectPairsConfig;
   name?: string;

@@ -8,6 +8,14 @@ import { Progress, onInterrupt } from './progress';
 import { Prng } from './prng';
 import type { Run } from './run';
 
+/** What a head's training stage takes: its config, the run folder's name and parent (default data/runs), and where epoch lines go. */
+export interface TrainHeadOptions<C> {
+  config: C;
+  name?: string;
+  root?: string;
+  log?: (line: string) => void;
+}
+
 export interface FitHeadOptions {
   /** Names the stage in the progress bar and errors. */
   label: string;

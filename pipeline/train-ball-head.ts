@@ -16,7 +16,7 @@ import {
 import { initBackend, type BackendPreference } from '../models/backend';
 import { ballFlight, fieldBall, lastPaddle, visibleBall } from './breakout-decode';
 import { UserError } from './errors';
-import { fitHead, saveHeadRun } from './fit-head';
+import { fitHead, saveHeadRun, type TrainHeadOptions } from './fit-head';
 import { buildLatentDataset, type Split } from './latent-dataset';
 import { createRun } from './run';
 
@@ -144,12 +144,7 @@ export function scoreRows(head: BallHead, rows: BallRows): BallScores {
   };
 }
 
-export interface TrainBallHeadOptions {
-  config: TrainBallHeadConfig;
-  name?: string;
-  root?: string;
-  log?: (line: string) => void;
-}
+export type TrainBallHeadOptions = TrainHeadOptions<TrainBallHeadConfig>;
 
 export async function trainBallHead(opts: TrainBallHeadOptions): Promise<{ runDir: string; checkpointDir: string; scores: Record<Split, BallScores> }> {
   const cfg = opts.config;

@@ -15,7 +15,7 @@ import {
 import { lastPaddle } from './breakout-decode';
 import { type ActionPairs, readPairs } from './collect-pairs';
 import { UserError } from './errors';
-import { fitHead, saveHeadRun } from './fit-head';
+import { fitHead, saveHeadRun, type TrainHeadOptions } from './fit-head';
 import { buildLatentDataset, type Split } from './latent-dataset';
 import { createRun } from './run';
 
@@ -101,12 +101,7 @@ export function scoreRows(head: PaddleHead, rows: PaddleRows): PaddleScores {
   return { steps: rows.count, exact: rows.count ? exact / rows.count : 0, moving, movingExact: moving ? movingExact / moving : 0 };
 }
 
-export interface TrainPaddleHeadOptions {
-  config: TrainPaddleHeadConfig;
-  name?: string;
-  root?: string;
-  log?: (line: string) => void;
-}
+export type TrainPaddleHeadOptions = TrainHeadOptions<TrainPaddleHeadConfig>;
 
 export async function trainPaddleHead(opts: TrainPaddleHeadOptions): Promise<{ runDir: string; checkpointDir: string; scores: Record<Split, PaddleScores> }> {
   const cfg = opts.config;

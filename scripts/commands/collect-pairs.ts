@@ -3,7 +3,7 @@
 import type { CommandModule } from 'yargs';
 import { BACKEND_CHOICES, type BackendPreference } from '../../models/backend';
 import { collectPairs, DEFAULT_COLLECT_PAIRS_CONFIG, type CollectPairsConfig } from '../../pipeline/collect-pairs';
-import { UserError } from '../../pipeline/errors';
+import { checkFlags } from './argv';
 
 interface Args {
   'world-model': string;
@@ -36,14 +36,12 @@ export const collectPairsCommand: CommandModule<object, Args> = {
       .option('relabel-comebacks', { type: 'boolean', default: D.relabelComebacks, describe: 'Where the ball comes back and the encoder\'s code draws none, take the code whose decoded ball is nearest the real one (off by default: see the README, "Serving: relabelled comebacks")' })
       .option('backend', { type: 'string', choices: BACKEND_CHOICES, default: D.backend, describe: 'TensorFlow.js backend' }),
   handler: async (args) => {
-    for (const [flag, v, ok] of [
+    checkFlags([
       ['--batch', args.batch, Number.isInteger(args.batch) && args.batch > 0],
       ['--max-episodes', args['max-episodes'], Number.isInteger(args['max-episodes']) && args['max-episodes'] >= 0],
       ['--val-share', args['val-share'], args['val-share'] >= 0 && args['val-share'] < 1],
       ['--test-share', args['test-share'], args['test-share'] >= 0 && args['test-share'] < 1],
-    ] as const) {
-      if (!ok) throw new UserError(`${flag} ${v} is out of range (see --help)`);
-    }
+    ]);
     const config: CollectPairsConfig = {
       worldModel: args['world-model'], data: args.data, maxEpisodes: args['max-episodes'], cacheDir: args['cache-dir'],
       valShare: args['val-share'], testShare: args['test-share'], batch: args.batch,

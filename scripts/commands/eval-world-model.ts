@@ -9,6 +9,7 @@ import { timestampName } from '../../pipeline/run';
 import { loadTrajectory } from '../../pipeline/trajectory';
 import { ballHeadOption, headDir, paddleHeadDirFor, paddleHeadOption, WorldModel } from '../../pipeline/world-model';
 import { writeJsonAtomic } from '../../pipeline/atomic';
+import { checkFlags } from './argv';
 
 interface Args {
   checkpoint: string;
@@ -53,14 +54,12 @@ export const evalWorldModelCommand: CommandModule<object, Args> = {
       .option('paddle-head', paddleHeadOption)
       .option('backend', { type: 'string', choices: BACKEND_CHOICES, default: 'auto', describe: 'TensorFlow.js backend' }),
   handler: async (args) => {
-    for (const [flag, v, ok] of [
+    checkFlags([
       ['--horizon', args.horizon, Number.isInteger(args.horizon) && args.horizon >= 1],
       ['--stride', args.stride, Number.isInteger(args.stride) && args.stride >= 1],
       ['--batch', args.batch, Number.isInteger(args.batch) && args.batch >= 1],
       ['--keep-bias', args['keep-bias'], args['keep-bias'] === undefined || Number.isFinite(args['keep-bias'])],
-    ] as const) {
-      if (!ok) throw new UserError(`${flag} ${v} is out of range (see --help)`);
-    }
+    ]);
     if (args['write-meta'] && args['keep-bias'] !== undefined) throw new UserError("--write-meta records the checkpoint's own figures: drop --keep-bias");
     const log = args.json ? (l: string) => console.error(l) : (l: string) => console.log(l);
     await initBackend(args.backend as BackendPreference, { log });

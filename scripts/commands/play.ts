@@ -2,11 +2,11 @@
 import type { CommandModule } from 'yargs';
 import { findRom } from '../../atari/roms';
 import { backendOption, type BackendPreference, initBackend } from '../../models/backend';
-import { UserError } from '../../pipeline/errors';
 import { ACTION_MAP_DIR, loadNeuralEnv, WORLD_MODEL_DIR } from '../../play/neural-env';
 import { ballHeadOption, paddleHeadOption } from '../../pipeline/world-model';
 import { HEADLESS_POLICIES, type HeadlessPolicy, playNeural, RealTwin, recordNeuralGame } from '../../play/play-neural';
 import { START_FRAMES_DIR } from '../../play/start-frames';
+import { checkFlags } from './argv';
 
 interface Args {
   'world-model': string;
@@ -53,16 +53,14 @@ export const playCommand: CommandModule<object, Args> = {
       .option('scale', { type: 'number', default: 2, describe: 'Headless: integer upscale of the written frames' })
       .options(backendOption),
   handler: async (args) => {
-    for (const [name, value, ok] of [
+    checkFlags([
       ['--fps', args.fps, args.fps > 0 && args.fps <= 240],
       ['--temperature', args.temperature, args.temperature >= 0],
       ['--hold-ms', args['hold-ms'], args['hold-ms'] >= 0],
       ['--max-steps', args['max-steps'], Number.isInteger(args['max-steps']) && args['max-steps'] >= 0],
       ['--steps', args.steps, Number.isInteger(args.steps) && args.steps >= 1],
       ['--scale', args.scale, Number.isInteger(args.scale) && args.scale >= 1 && args.scale <= 8],
-    ] as const) {
-      if (!ok) throw new UserError(`${name} ${value} is out of range (see --help)`);
-    }
+    ]);
     const seed = args.seed >= 0 ? args.seed : Date.now() >>> 0;
     const real = args['side-by-side'] ? new RealTwin(findRom('breakout', { romPath: args.rom }).bytes) : undefined;
     // Only the chosen backend is worth a line here (the optional native packages are usually absent).

@@ -1,9 +1,9 @@
 // `npm run stage:train-action-map`: train the MLP from a real action (+ frame features) to a latent code.
 import type { CommandModule } from 'yargs';
 import { BACKEND_CHOICES, type BackendPreference } from '../../models/backend';
-import { latestPairsDir } from '../../pipeline/collect-pairs';
-import { UserError } from '../../pipeline/errors';
+import { pairsDir, pairsOption } from '../../pipeline/collect-pairs';
 import { DEFAULT_TRAIN_ACTION_MAP_CONFIG, trainActionMap, type TrainActionMapConfig } from '../../pipeline/train-action-map';
+import { checkFlags } from './argv';
 
 interface Args {
   pairs?: string;
@@ -28,7 +28,7 @@ export const trainActionMapCommand: CommandModule<object, Args> = {
   describe: 'Train the action map: an MLP from the real action (+ previous actions, frame features) to the latent code',
   builder: (yargs) =>
     yargs
-      .option('pairs', { type: 'string', describe: 'A collect-pairs run folder (default: the newest data/runs/collect-pairs-*)' })
+      .option('pairs', pairsOption)
       .option('name', { type: 'string', describe: 'Run folder name: data/runs/train-action-map-NAME (default: a timestamp)' })
       .option('out', { type: 'string', describe: 'Also save the checkpoint here, e.g. checkpoints/action-map (default: only in the run folder)' })
       .option('features', { type: 'boolean', default: D.model.frameFeatures, describe: 'Give the map frame features (paddle, ball) of the current frames; --no-features: actions only' })
@@ -42,18 +42,15 @@ export const trainActionMapCommand: CommandModule<object, Args> = {
       .option('seed', { type: 'number', default: D.seed, describe: 'Seed of initialisation and shuffling' })
       .option('backend', { type: 'string', choices: BACKEND_CHOICES, default: D.backend, describe: 'TensorFlow.js backend' }),
   handler: async (args) => {
-    for (const [flag, v, ok] of [
+    checkFlags([
       ['--epochs', args.epochs, Number.isInteger(args.epochs) && args.epochs > 0],
       ['--batch', args.batch, Number.isInteger(args.batch) && args.batch > 0],
       ['--lr', args.lr, args.lr > 0],
       ['--temperature', args.temperature, args.temperature >= 0],
       ['--history', args.history, Number.isInteger(args.history) && args.history >= 0 && args.history <= 32],
       ['--hidden', args.hidden.join(' '), args.hidden.every((h) => Number.isInteger(h) && h > 0)],
-    ] as const) {
-      if (!ok) throw new UserError(`${flag} ${v} is out of range (see --help)`);
-    }
-    const pairs = args.pairs ?? latestPairsDir();
-    if (!pairs) throw new UserError('--pairs: no data/runs/collect-pairs-* folder found (run npm run stage:collect-pairs first, or pass --pairs DIR)');
+    ]);
+    const pairs = pairsDir(args.pairs);
     const config: TrainActionMapConfig = {
       ...D,
       pairs,

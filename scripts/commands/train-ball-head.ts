@@ -1,8 +1,8 @@
 // `npm run stage:train-ball-head`: train the MLP that says where the ball goes next (models/ball-head.ts).
 import type { CommandModule } from 'yargs';
 import { BACKEND_CHOICES, type BackendPreference } from '../../models/backend';
-import { UserError } from '../../pipeline/errors';
 import { DEFAULT_TRAIN_BALL_HEAD_CONFIG, trainBallHead, type TrainBallHeadConfig } from '../../pipeline/train-ball-head';
+import { checkFlags } from './argv';
 
 interface Args {
   data: string[];
@@ -37,16 +37,14 @@ export const trainBallHeadCommand: CommandModule<object, Args> = {
       .option('seed', { type: 'number', default: D.seed, describe: 'Seed of initialisation and shuffling' })
       .option('backend', { type: 'string', choices: BACKEND_CHOICES, default: D.backend, describe: 'TensorFlow.js backend' }),
   handler: async (args) => {
-    for (const [flag, v, ok] of [
+    checkFlags([
       ['--epochs', args.epochs, Number.isInteger(args.epochs) && args.epochs > 0],
       ['--batch', args.batch, Number.isInteger(args.batch) && args.batch > 0],
       ['--bounce-weight', args['bounce-weight'], Number.isInteger(args['bounce-weight']) && args['bounce-weight'] >= 1],
       ['--lr', args.lr, args.lr > 0],
       ['--lr-final', args['lr-final'], args['lr-final'] > 0 && args['lr-final'] <= args.lr],
       ['--hidden', args.hidden.join(' '), args.hidden.length > 0 && args.hidden.every((h) => Number.isInteger(h) && h > 0)],
-    ] as const) {
-      if (!ok) throw new UserError(`${flag} ${v} is out of range (see --help)`);
-    }
+    ]);
     const config: TrainBallHeadConfig = {
       ...D,
       data: args.data,

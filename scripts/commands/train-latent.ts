@@ -4,7 +4,7 @@ import { BACKEND_CHOICES, type BackendPreference } from '../../models/backend';
 import { DEFAULT_LATENT_ACTION_CONFIG, type LatentActionConfig, savedLatentActionConfig } from '../../models/latent-action';
 import { readCheckpointMeta } from '../../models/checkpoint';
 import { UserError } from '../../pipeline/errors';
-import { flagGiven } from './argv';
+import { checkFlags, flagGiven } from './argv';
 import { DEFAULT_TRAIN_LATENT_CONFIG, trainLatent, type TrainLatentConfig } from '../../pipeline/train-latent';
 
 interface Args {
@@ -106,7 +106,7 @@ export const trainLatentCommand: CommandModule<object, Args> = {
       .option('workers', { type: 'number', default: D.workers, describe: 'Threads that share each batch (data parallel): WebAssembly uses one core per thread, so 2 on a 2-core machine' })
       .option('wandb', { type: 'boolean', describe: 'Log to Weights & Biases (default: when WANDB_API_KEY is set)' }),
   handler: async (args) => {
-    for (const [flag, v, ok] of [
+    checkFlags([
       ['--steps', args.steps, Number.isInteger(args.steps) && args.steps > 0],
       ['--batch', args.batch, Number.isInteger(args.batch) && args.batch > 0],
       ['--lr', args.lr, args.lr > 0],
@@ -125,9 +125,7 @@ export const trainLatentCommand: CommandModule<object, Args> = {
       ['--fast-ball-weight', args['fast-ball-weight'], args['fast-ball-weight'] > 0 && Number.isFinite(args['fast-ball-weight'])],
       ['--score-change-weight', args['score-change-weight'], args['score-change-weight'] > 0 && Number.isFinite(args['score-change-weight'])],
       ['--bounce-weight', args['bounce-weight'], args['bounce-weight'] > 0 && Number.isFinite(args['bounce-weight'])],
-    ] as const) {
-      if (!ok) throw new UserError(`${flag} ${v} is out of range (see --help)`);
-    }
+    ]);
     const config: TrainLatentConfig = {
       ...D,
       data: args.data,

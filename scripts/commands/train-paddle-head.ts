@@ -1,9 +1,9 @@
 // `npm run stage:train-paddle-head`: train the MLP that says where the paddle goes next (models/paddle-head.ts).
 import type { CommandModule } from 'yargs';
 import { BACKEND_CHOICES, type BackendPreference } from '../../models/backend';
-import { latestPairsDir } from '../../pipeline/collect-pairs';
-import { UserError } from '../../pipeline/errors';
+import { pairsDir, pairsOption } from '../../pipeline/collect-pairs';
 import { DEFAULT_TRAIN_PADDLE_HEAD_CONFIG, trainPaddleHead, type TrainPaddleHeadConfig } from '../../pipeline/train-paddle-head';
+import { checkFlags } from './argv';
 
 interface Args {
   pairs?: string;
@@ -25,7 +25,7 @@ export const trainPaddleHeadCommand: CommandModule<object, Args> = {
   describe: 'Train the paddle head: an MLP from the latent code and the paddle\'s last places to its next step',
   builder: (yargs) =>
     yargs
-      .option('pairs', { type: 'string', describe: 'A collect-pairs run folder (default: the newest data/runs/collect-pairs-*)' })
+      .option('pairs', pairsOption)
       .option('name', { type: 'string', describe: 'Run folder name: data/runs/train-paddle-head-NAME (default: a timestamp)' })
       .option('out', { type: 'string', describe: 'Also save the checkpoint here, e.g. checkpoints/paddle-head (default: only in the run folder)' })
       .option('hidden', { type: 'number', array: true, default: D.hidden, describe: 'Hidden layer widths' })
@@ -36,17 +36,14 @@ export const trainPaddleHeadCommand: CommandModule<object, Args> = {
       .option('seed', { type: 'number', default: D.seed, describe: 'Seed of initialisation and shuffling' })
       .option('backend', { type: 'string', choices: BACKEND_CHOICES, default: D.backend, describe: 'TensorFlow.js backend' }),
   handler: async (args) => {
-    for (const [flag, v, ok] of [
+    checkFlags([
       ['--epochs', args.epochs, Number.isInteger(args.epochs) && args.epochs > 0],
       ['--batch', args.batch, Number.isInteger(args.batch) && args.batch > 0],
       ['--lr', args.lr, args.lr > 0],
       ['--lr-final', args['lr-final'], args['lr-final'] > 0 && args['lr-final'] <= args.lr],
       ['--hidden', args.hidden.join(' '), args.hidden.length > 0 && args.hidden.every((h) => Number.isInteger(h) && h > 0)],
-    ] as const) {
-      if (!ok) throw new UserError(`${flag} ${v} is out of range (see --help)`);
-    }
-    const pairs = args.pairs ?? latestPairsDir();
-    if (!pairs) throw new UserError('--pairs: no data/runs/collect-pairs-* folder found (run npm run stage:collect-pairs first, or pass --pairs DIR)');
+    ]);
+    const pairs = pairsDir(args.pairs);
     const config: TrainPaddleHeadConfig = {
       ...D,
       pairs,
