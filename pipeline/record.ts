@@ -23,13 +23,15 @@ import { initBackend, type BackendPreference } from '../models/backend';
 
 // ---- config: every option, with its default ----------------------------------------------------
 
-export const POLICIES = ['random', 'dqn', 'mixed', 'tracker', 'held'] as const;
+export const POLICIES = ['random', 'dqn', 'mixed', 'tracker', 'steady-tracker', 'held'] as const;
 export type PolicyKind = (typeof POLICIES)[number];
 
 export interface RecordConfig {
   /**
    * Who plays: random, the DQN, mixed (percentRandom of the episodes random, the rest DQN), or a scripted
-   * player (pipeline/tracker-policy.ts): `tracker` follows the ball into late games, `held` holds random actions.
+   * player (pipeline/tracker-policy.ts): `tracker` follows the ball (as the recordings up to tracker3-60
+   * were played), `steady-tracker` stops its paddle under the ball and so reaches late, fast-ball games,
+   * `held` holds random actions.
    */
   policy: PolicyKind;
   /** DQN checkpoint folder (for dqn and mixed). */
@@ -81,7 +83,7 @@ export const RECORD_DEFAULTS: RecordConfig = {
 export interface EpisodePlan {
   episode: number;
   seed: number;
-  policy: 'random' | 'dqn' | 'tracker' | 'held';
+  policy: Exclude<PolicyKind, 'mixed'>;
 }
 
 /** Which episodes are random: exactly round(n * percent / 100) of them, spread by a seeded shuffle. */
@@ -102,7 +104,7 @@ export function planEpisodes(cfg: Pick<RecordConfig, 'episodes' | 'policy' | 'pe
     episode: i + 1,
     // Distinct across episodes and across recordings with different --seed.
     seed: cfg.seed * 100_000 + i + 1,
-    policy: cfg.policy === 'tracker' || cfg.policy === 'held' ? cfg.policy : random.has(i + 1) ? 'random' : 'dqn',
+    policy: cfg.policy === 'mixed' ? (random.has(i + 1) ? 'random' : 'dqn') : cfg.policy,
   }));
 }
 
@@ -313,6 +315,7 @@ export async function recordEpisode(plan: EpisodePlan, policy: Policy, ctx: Epis
 export class EpisodeRecorder {
   private random?: Policy;
   private tracker?: Policy;
+  private steadyTracker?: Policy;
   private held?: Policy;
   private dqn?: Policy;
   constructor(
@@ -330,7 +333,9 @@ export class EpisodeRecorder {
     switch (plan.policy) {
       case 'random': policy = this.random ??= new RandomPolicy(this.ctx.game.actionSet.length, plan.seed); break;
       // A steadier tracker than the class default, so games reach the late, fast-ball states.
-      case 'tracker': policy = this.tracker ??= new TrackerPolicy({ randomShare: 0.02, deadZone: 3 }); break;
+      case 'tracker': policy = this.tracker ??= new TrackerPolicy({ randomShare: 0.02, deadZone: 3, lead: 'velocity' }); break;
+      // Steadier still: about 330 points a game and 40% of steps with the fast ball (tracker: about 60 and 8%).
+      case 'steady-tracker': policy = this.steadyTracker ??= new TrackerPolicy({ randomShare: 0.005, deadZone: 6, lead: 'settle' }); break;
       case 'held': policy = this.held ??= new HeldRandomPolicy(); break;
       case 'dqn': policy = this.dqn ??= await this.makeDqn(plan.seed); break;
     }

@@ -35,7 +35,17 @@ export interface TrackerOptions {
   randomShare: number;
   /** Paddle-to-ball distance within which the tracker rests (pixels). */
   deadZone: number;
+  /**
+   * Where the tracker takes the paddle to be heading. 'velocity': its place plus its last step, as the
+   * recordings up to tracker3-60 were played; a held move is about 22 px a step, so this overshoots and
+   * the paddle swings about its target. 'settle': where it comes to rest if released now (its place, plus
+   * the ~10 px a move pressed last step still carries it), so it stops under the ball.
+   */
+  lead: 'velocity' | 'settle';
 }
+
+/** How far a move pressed in the last step still carries the paddle (measured: 9-12 px; frame skip 4). */
+const PRESS_CARRY = 10;
 
 export class TrackerPolicy implements Policy {
   readonly name: string;
@@ -48,9 +58,10 @@ export class TrackerPolicy implements Policy {
   /** Last step's ball (x, y) and paddle x, for their velocities. */
   private lastBall: [number, number] | null = null;
   private lastPaddle: number | null = null;
+  private lastAction = NOOP;
 
-  constructor(private readonly opts: TrackerOptions = { randomShare: 0.1, deadZone: 4 }, seed = 0) {
-    this.name = `tracker(random=${opts.randomShare})`;
+  constructor(private readonly opts: TrackerOptions = { randomShare: 0.1, deadZone: 4, lead: 'velocity' }, seed = 0) {
+    this.name = `tracker(random=${opts.randomShare}${opts.lead === 'settle' ? ', settle' : ''})`;
     this.rng = seededRandom(seed);
   }
 
@@ -60,9 +71,16 @@ export class TrackerPolicy implements Policy {
     this.lives = -1;
     this.lastBall = null;
     this.lastPaddle = null;
+    this.lastAction = NOOP;
   }
 
   act(obs: PolicyObservation): number {
+    const action = this.choose(obs);
+    this.lastAction = action;
+    return action;
+  }
+
+  private choose(obs: PolicyObservation): number {
     if (obs.lives !== this.lives) { this.lives = obs.lives; this.aim = Math.round((this.rng() - 0.5) * 8); }
     const paddle = ramPaddleX(obs.ram);
     const paddleV = this.lastPaddle === null ? 0 : paddle - this.lastPaddle;
@@ -81,7 +99,8 @@ export class TrackerPolicy implements Policy {
     // At frame skip 4 a fast ball crosses the screen in a few steps: following it arrives too late.
     const target = (last && landingX(ball[0], ball[1], ball[0] - last[0], ball[1] - last[1])) ?? ball[0];
     // The paddle lags its controller and keeps moving for a while: aim from where it is heading.
-    const d = target + this.aim - (paddle + paddleV);
+    const carry = this.lastAction === RIGHT ? PRESS_CARRY : this.lastAction === LEFT ? -PRESS_CARRY : 0;
+    const d = target + this.aim - (paddle + (this.opts.lead === 'settle' ? carry : paddleV));
     if (d > this.opts.deadZone) return RIGHT;
     if (d < -this.opts.deadZone) return LEFT;
     return NOOP;

@@ -30,7 +30,7 @@ export const recordCommand: CommandModule<object, Args> = {
   describe: 'Stage 2: record gameplay episodes as lossless videos + action sidecars (and MP4 previews)',
   builder: (yargs) =>
     yargs
-      .option('policy', { choices: POLICIES, default: d.policy, describe: 'Who plays: random, the DQN, mixed (--percent-random of the episodes random), or a scripted player: tracker (follows the ball into late games) or held (random actions held 1-30 steps)' })
+      .option('policy', { choices: POLICIES, default: d.policy, describe: 'Who plays: random, the DQN, mixed (--percent-random of the episodes random), or a scripted player: tracker (follows the ball), steady-tracker (stops the paddle under the ball: late, fast-ball games) or held (random actions held 1-30 steps)' })
       .option('checkpoint', { type: 'string', default: d.checkpoint, describe: 'DQN checkpoint folder (for dqn and mixed)' })
       .option('episodes', { type: 'number', default: d.episodes, describe: 'Number of episodes to record' })
       .option('percent-random', { type: 'number', default: d.percentRandom, describe: 'With --policy mixed: share of episodes played by a random agent, in percent' })

@@ -14,7 +14,7 @@ if (!romDir) console.warn('test/pipeline/ball-flight.test.ts: real-game ball-fli
 describe.skipIf(!romDir)('ballFlight in the real game (ATARI_ROM_DIR)', () => {
   it('puts the ball where the game does in nearly every step it decides', () => {
     const env = new AtariEnv(findRom('breakout').bytes, { obsType: 'rgb', frameSkip: 4, repeatActionProbability: 0 });
-    const policy = new TrackerPolicy({ randomShare: 0.02, deadZone: 3 });
+    const policy = new TrackerPolicy({ randomShare: 0.02, deadZone: 3, lead: 'velocity' });
     policy.reset(31);
     const balls: (BallPlace | null)[] = [fieldBall(rgbToClasses(env.reset({ seed: 31 }).observation))];
     let lives = 5;

@@ -33,6 +33,7 @@ describe('planEpisodes', () => {
     expect(planEpisodes({ episodes: 5, policy: 'dqn', percentRandom: 50, seed: 0 }).every((p) => p.policy === 'dqn')).toBe(true);
     // The scripted players play every episode, whatever --percent-random says.
     expect(planEpisodes({ episodes: 5, policy: 'tracker', percentRandom: 50, seed: 0 }).map((p) => p.policy)).toEqual(new Array(5).fill('tracker'));
+    expect(planEpisodes({ episodes: 5, policy: 'steady-tracker', percentRandom: 50, seed: 0 }).map((p) => p.policy)).toEqual(new Array(5).fill('steady-tracker'));
     expect(planEpisodes({ episodes: 5, policy: 'held', percentRandom: 50, seed: 0 }).map((p) => p.policy)).toEqual(new Array(5).fill('held'));
   });
 });
