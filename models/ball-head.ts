@@ -13,7 +13,9 @@
 // Inference is plain JavaScript (models/plain-mlp.ts; 0.12 M multiply-adds a frame); training
 // (pipeline/train-ball-head.ts) uses tfjs.
 import type * as tf from '@tensorflow/tfjs';
-import { type BallPlace, BRICK_BAND, BRICK_COLS, BRICK_H, BRICK_LEFT, BRICK_ROWS, BRICK_W, lastPaddle } from '../pipeline/breakout-decode';
+import {
+  BALL_H, BALL_W, type BallPlace, BRICK_BAND, BRICK_COLS, BRICK_H, BRICK_LEFT, BRICK_ROWS, BRICK_W, brickCells, FIELD_BANDS, FIELD_X, lastPaddle,
+} from '../pipeline/breakout-decode';
 import { FRAME_WIDTH } from '../pipeline/frame-classes';
 import { buildMlp, PlainMlp } from './plain-mlp';
 
@@ -37,14 +39,19 @@ const PATCH_COLS = 2 * PATCH_HALF + 1;
 const NEAR_PADDLE_Y: readonly [number, number] = [160, 188];
 /** The last vertical step, one-hot (a fast ball moves 13 and 14 in turn, and the next step follows from which). */
 const MAX_ONE_HOT_VY = 16;
+/** The game moves the ball once a frame, four frames a step: the straight path is checked at each. */
+const PATH_FRAMES = 4;
+/** What the path may meet at each frame: a brick, a side wall, the top wall. */
+const PATH_CONTACTS = 3;
 
 /**
  * Inputs: ball place (2), last two velocities (4), whether the older is missing (1) and whether the last
  * spans two steps (1), paddle at b, c and target relative to the ball with missing flags (6), shrunk
  * paddle (1), x phase among brick columns (8), y phase among brick rows (6), row near the paddle and
- * last vertical step one-hot, brick patch.
+ * last vertical step one-hot, what the straight path meets (pathContacts), brick patch.
  */
-export const BALL_FEATURES = 2 + 4 + 1 + 1 + 6 + 1 + BRICK_W + BRICK_H + (NEAR_PADDLE_Y[1] - NEAR_PADDLE_Y[0] + 1) + (2 * MAX_ONE_HOT_VY + 1) + BRICK_ROWS * PATCH_COLS;
+export const BALL_FEATURES =
+  2 + 4 + 1 + 1 + 6 + 1 + BRICK_W + BRICK_H + (NEAR_PADDLE_Y[1] - NEAR_PADDLE_Y[0] + 1) + (2 * MAX_ONE_HOT_VY + 1) + PATH_FRAMES * PATH_CONTACTS + BRICK_ROWS * PATCH_COLS;
 
 export interface BallHeadConfig {
   hidden: number[];
@@ -84,8 +91,11 @@ export function ballFeatures(context: readonly Uint8Array[], balls: readonly (Ba
   i += NEAR_PADDLE_Y[1] - NEAR_PADDLE_Y[0] + 1;
   if (!twoSteps && Math.abs(c.y - b.y) <= MAX_ONE_HOT_VY) f[i + c.y - b.y + MAX_ONE_HOT_VY] = 1;
   i += 2 * MAX_ONE_HOT_VY + 1;
-  const col0 = Math.floor((c.x - BRICK_LEFT) / BRICK_W) - PATCH_HALF;
   const frame = context[n - 1];
+  const span = twoSteps ? 2 : 1;
+  pathContacts(c, (c.x - b.x) / span, (c.y - b.y) / span, brickCells(frame), f, i);
+  i += PATH_FRAMES * PATH_CONTACTS;
+  const col0 = Math.floor((c.x - BRICK_LEFT) / BRICK_W) - PATCH_HALF;
   for (let r = 0; r < BRICK_ROWS; r++) {
     const y = BRICK_TOP + r * BRICK_H + BRICK_H / 2;
     for (let k = 0; k < PATCH_COLS; k++) {
@@ -95,6 +105,28 @@ export function ballFeatures(context: readonly Uint8Array[], balls: readonly (Ba
     }
   }
   return f;
+}
+
+/**
+ * What the ball's 2x4 box would meet if it flew straight on for a step at velocity (vx, vy): at each of
+ * the step's frames, 1 for a brick under it (brickCells), beyond a side wall, above the top wall; written
+ * to `out` from `at`. The brick patch holds the same bricks, but a fast ball's bounce turns on which cell
+ * its box enters in which frame, a product of its phase, its velocity and the patch that the network
+ * learnt only roughly from the few late-game steps (README).
+ */
+export function pathContacts(c: BallPlace, vx: number, vy: number, cells: Uint8Array, out: Float32Array, at: number): void {
+  for (let k = 1; k <= PATH_FRAMES; k++) {
+    const x = Math.round(c.x + (vx * k) / PATH_FRAMES), y = Math.round(c.y + (vy * k) / PATH_FRAMES);
+    const o = at + (k - 1) * PATH_CONTACTS;
+    for (const py of [y, y + BALL_H - 1]) {
+      if (py < BRICK_BAND[0] || py > BRICK_BAND[1]) continue;
+      for (const px of [x, x + BALL_W - 1]) {
+        if (px >= FIELD_X[0] && px <= FIELD_X[1] && cells[Math.floor((py - BRICK_BAND[0]) / BRICK_H) * BRICK_COLS + Math.floor((px - BRICK_LEFT) / BRICK_W)]) out[o] = 1;
+      }
+    }
+    if (x < FIELD_X[0] || x + BALL_W - 1 > FIELD_X[1]) out[o + 1] = 1;
+    if (y < FIELD_BANDS[0][0]) out[o + 2] = 1;
+  }
 }
 
 /** The class indices of a step (dx, dy), or null when it is beyond what the head predicts. */

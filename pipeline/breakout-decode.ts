@@ -35,12 +35,12 @@ import { FRAME_HEIGHT, FRAME_PIXELS, FRAME_WIDTH, GREY_CLASS, NUM_CLASSES, RED_C
 
 /** Smallest mean red probability of the best box for a ball to be drawn (chosen on validation data: README). */
 export const BALL_MIN_PROB = 0.06;
-const BALL_W = 2;
-const BALL_H = 4;
+export const BALL_W = 2;
+export const BALL_H = 4;
 /** Columns inside the side walls. */
-const FIELD_X: readonly [number, number] = [8, 151];
+export const FIELD_X: readonly [number, number] = [8, 151];
 /** Rows below the top wall and above the paddle, in two bands around the red brick row (where red is bricks). */
-const FIELD_BANDS: readonly (readonly [number, number])[] = [[32, 56], [63, 188]];
+export const FIELD_BANDS: readonly (readonly [number, number])[] = [[32, 56], [63, 188]];
 /** The brick rows: here the game draws the ball in the row's colour, so a red ball is below them (or above). */
 export const BRICK_BAND: readonly [number, number] = [57, 92];
 /** Brick cells: six rows of 6 px from the band's top, 18 columns of 8 px from the left wall. */

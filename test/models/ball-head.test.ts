@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { describe, expect, it } from 'vitest';
-import { BALL_FEATURES, BallHead, ballFeatures, buildBallHeadModel, DX_CLASSES, DY_CLASSES, MAX_DX, MAX_DY, stepClasses } from '../../models/ball-head';
-import { fieldBall } from '../../pipeline/breakout-decode';
+import { BALL_FEATURES, BallHead, ballFeatures, buildBallHeadModel, DX_CLASSES, DY_CLASSES, MAX_DX, MAX_DY, pathContacts, stepClasses } from '../../models/ball-head';
+import { BRICK_COLS, BRICK_ROWS, fieldBall } from '../../pipeline/breakout-decode';
 import { rgbToClasses } from '../../pipeline/frame-classes';
 import { drawScene } from '../pipeline/breakout-frames';
 
@@ -33,6 +33,33 @@ describe('ballFeatures', () => {
     expect(patch.slice(0, 7)).toEqual([1, 1, 1, 1, 1, 1, 1]);
     expect(patch.slice(7, 35).every((v) => v === 0)).toBe(true);
     expect(patch.slice(35)).toEqual([1, 1, 1, 1, 1, 1, 1]);
+  });
+});
+
+describe('pathContacts', () => {
+  const contacts = (c: { x: number; y: number }, vx: number, vy: number, cells: Uint8Array) => {
+    const out = new Float32Array(12);
+    pathContacts(c, vx, vy, cells, out, 0);
+    // Per frame of the step: brick, side wall, top wall.
+    return Array.from({ length: 4 }, (_, k) => Array.from(out.slice(3 * k, 3 * k + 3)));
+  };
+
+  it('says in which frame of the step a fast ball flying straight would enter a brick', () => {
+    // traj-tracker, step 155: the ball at (20, 94) rising (8, -13) meets the brick of row 4, column 2
+    // (x 24-31, y 81-86) in the third frame; row 5 beneath it is empty.
+    const cells = new Uint8Array(BRICK_ROWS * BRICK_COLS);
+    cells[4 * 18 + 2] = 1;
+    expect(contacts({ x: 20, y: 94 }, 8, -13, cells)).toEqual([[0, 0, 0], [0, 0, 0], [1, 0, 0], [1, 0, 0]]);
+    // One column to the left the path stays in empty cells.
+    expect(contacts({ x: 4 + 8, y: 94 }, 0, -13, cells).every((k) => k[0] === 0)).toBe(true);
+  });
+
+  it('and when it would pass a side wall or the top wall', () => {
+    const none = new Uint8Array(BRICK_ROWS * BRICK_COLS);
+    // The box's right column passes 151 in the fourth frame (x = 152).
+    expect(contacts({ x: 144, y: 120 }, 8, 13, none).map((k) => k[1])).toEqual([0, 0, 0, 1]);
+    // x = 8, 6, 4, 2 (beyond the left wall from the second frame), y = 37, 33, 30, 26 (above row 32 from the third).
+    expect(contacts({ x: 10, y: 40 }, -8, -14, none).map((k) => [k[1], k[2]])).toEqual([[0, 0], [1, 0], [1, 1], [1, 1]]);
   });
 });
 
