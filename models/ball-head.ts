@@ -10,7 +10,7 @@
 // among the bricks too, where the game draws it in the row's colour (visibleBall), so a ball that goes
 // up into the bricks comes back out.
 //
-// Inference is plain JavaScript (models/plain-mlp.ts; 0.12 M multiply-adds a frame); training
+// Inference is plain JavaScript (models/plain-mlp.ts; 0.13 M multiply-adds a frame); training
 // (pipeline/train-ball-head.ts) uses tfjs.
 import type * as tf from '@tensorflow/tfjs';
 import {

@@ -48,10 +48,10 @@ describe('pathContacts', () => {
     // traj-tracker, step 155: the ball at (20, 94) rising (8, -13) meets the brick of row 4, column 2
     // (x 24-31, y 81-86) in the third frame; row 5 beneath it is empty.
     const cells = new Uint8Array(BRICK_ROWS * BRICK_COLS);
-    cells[4 * 18 + 2] = 1;
+    cells[4 * BRICK_COLS + 2] = 1;
     expect(contacts({ x: 20, y: 94 }, 8, -13, cells)).toEqual([[0, 0, 0], [0, 0, 0], [1, 0, 0], [1, 0, 0]]);
-    // One column to the left the path stays in empty cells.
-    expect(contacts({ x: 4 + 8, y: 94 }, 0, -13, cells).every((k) => k[0] === 0)).toBe(true);
+    // Rising straight up in column 0, which holds no brick, it meets none.
+    expect(contacts({ x: 12, y: 94 }, 0, -13, cells).every((k) => k[0] === 0)).toBe(true);
   });
 
   it('and when it would pass a side wall or the top wall', () => {

@@ -87,6 +87,7 @@ describe.skipIf(!romDir)('TrackerPolicy in the real game (ATARI_ROM_DIR)', () =>
       policy.reset(episode);
       env.reset({ seed: episode });
       lives = 5;
+      lastY = 0;
       for (let step = 0; step < 3000; step++) {
         const s = env.step(policy.act({ ...obs(env.ale.getRAM(), step), lives }));
         score += s.reward;
