@@ -2,11 +2,38 @@
 // shuffled minibatches, Adam on a cosine learning rate, a validation score after every epoch, and the
 // weights of the best epoch kept. Ctrl-C ends the current epoch's batches and keeps the best so far.
 import * as tf from '@tensorflow/tfjs';
+import type { BackendPreference } from '../models/backend';
 import { saveCheckpoint } from '../models/checkpoint';
 import { UserError } from './errors';
 import { Progress, onInterrupt } from './progress';
 import { Prng } from './prng';
 import type { Run } from './run';
+
+/** The settings every head's training stage has (each stage's config adds its data and its model). */
+export interface HeadTrainingConfig {
+  /** Where decoded class frames are cached (shared with stage:train-latent). */
+  cacheDir: string;
+  epochs: number;
+  batchSize: number;
+  /** Adam's learning rate, from `lr` down to `lrFinal` on a cosine over the whole run. */
+  lr: number;
+  lrFinal: number;
+  seed: number;
+  backend: BackendPreference;
+  /** Also save the checkpoint here (e.g. checkpoints/ball-head); null = only in the run folder. */
+  out: string | null;
+}
+
+/** The defaults both heads train with (each stage sets its own epochs). */
+export const HEAD_TRAINING_DEFAULTS: Omit<HeadTrainingConfig, 'epochs'> = {
+  cacheDir: 'data/cache/latent-frames',
+  batchSize: 256,
+  lr: 1e-3,
+  lrFinal: 1e-4,
+  seed: 1,
+  backend: 'auto',
+  out: null,
+};
 
 /** What a head's training stage takes: its config, the run folder's name and parent (default data/runs), and where epoch lines go. */
 export interface TrainHeadOptions<C> {

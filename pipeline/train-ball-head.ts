@@ -13,52 +13,35 @@ import * as tf from '@tensorflow/tfjs';
 import {
   BALL_FEATURES, BALL_HEAD_KIND, BallHead, ballFeatures, buildBallHeadModel, DEFAULT_BALL_HEAD_CONFIG, DX_CLASSES, DY_CLASSES, readStep, stepClasses, type BallHeadConfig,
 } from '../models/ball-head';
-import { initBackend, type BackendPreference } from '../models/backend';
+import { initBackend } from '../models/backend';
 import { ballFlight, fieldBall, lastPaddle, visibleBall } from './breakout-decode';
 import { UserError } from './errors';
-import { fitHead, saveHeadRun, type TrainHeadOptions } from './fit-head';
+import { fitHead, HEAD_TRAINING_DEFAULTS, saveHeadRun, type HeadTrainingConfig, type TrainHeadOptions } from './fit-head';
 import { buildLatentDataset, type Split } from './latent-dataset';
 import { createRun } from './run';
 
-export interface TrainBallHeadConfig {
+export interface TrainBallHeadConfig extends HeadTrainingConfig {
   /** Recording folders. */
   data: string[];
   model: BallHeadConfig;
   /** Context frames the head reads (the world model's K; it uses the last three at most). */
   contextFrames: number;
-  /** Where decoded class frames are cached (shared with stage:train-latent). */
-  cacheDir: string;
   /** Shares of episodes held out, split by the world model's episode hash (pipeline/latent-dataset.ts). */
   valShare: number;
   testShare: number;
-  epochs: number;
   /** Each step whose next place the ball's flight does not decide (a bounce: pipeline/breakout-decode.ts ballFlight) is seen this many times an epoch. */
   bounceWeight: number;
-  batchSize: number;
-  /** Adam's learning rate, from `lr` down to `lrFinal` on a cosine over the whole run. */
-  lr: number;
-  lrFinal: number;
-  seed: number;
-  backend: BackendPreference;
-  /** Also save the checkpoint here (e.g. checkpoints/ball-head); null = only in the run folder. */
-  out: string | null;
 }
 
 export const DEFAULT_TRAIN_BALL_HEAD_CONFIG: TrainBallHeadConfig = {
   data: [],
+  ...HEAD_TRAINING_DEFAULTS,
   model: DEFAULT_BALL_HEAD_CONFIG,
   contextFrames: 3,
-  cacheDir: 'data/cache/latent-frames',
   valShare: 0.1,
   testShare: 0.1,
   epochs: 30,
   bounceWeight: 1,
-  batchSize: 256,
-  lr: 1e-3,
-  lrFinal: 1e-4,
-  seed: 1,
-  backend: 'auto',
-  out: null,
 };
 
 /** Ball steps of one split: features (rows x BALL_FEATURES) and class labels. */

@@ -7,7 +7,7 @@
 // (pipeline/fit-head.ts): shuffle, Adam on the travel's softmax cross-entropy; keep the weights with
 // the best val share of steps exact.
 import * as tf from '@tensorflow/tfjs';
-import { initBackend, type BackendPreference } from '../models/backend';
+import { initBackend } from '../models/backend';
 import {
   buildPaddleHeadModel, DEFAULT_PADDLE_HEAD_CONFIG, PADDLE_HEAD_KIND, PaddleHead, paddleFeatures, paddleFeatureSize, TRAVEL_CLASSES, travelClass,
   type PaddleHeadConfig,
@@ -15,39 +15,22 @@ import {
 import { lastPaddle } from './breakout-decode';
 import { type ActionPairs, readPairs } from './collect-pairs';
 import { UserError } from './errors';
-import { fitHead, saveHeadRun, type TrainHeadOptions } from './fit-head';
+import { fitHead, HEAD_TRAINING_DEFAULTS, saveHeadRun, type HeadTrainingConfig, type TrainHeadOptions } from './fit-head';
 import { buildLatentDataset, type Split } from './latent-dataset';
 import { createRun } from './run';
 
-export interface TrainPaddleHeadConfig {
+export interface TrainPaddleHeadConfig extends HeadTrainingConfig {
   /** A collect-pairs run folder (its codes, episodes and splits). */
   pairs: string;
   /** Hidden layer widths (the code count comes from the pairs). */
   hidden: number[];
-  /** Where decoded class frames are cached (shared with stage:train-latent). */
-  cacheDir: string;
-  epochs: number;
-  batchSize: number;
-  /** Adam's learning rate, from `lr` down to `lrFinal` on a cosine over the whole run. */
-  lr: number;
-  lrFinal: number;
-  seed: number;
-  backend: BackendPreference;
-  /** Also save the checkpoint here (e.g. checkpoints/paddle-head); null = only in the run folder. */
-  out: string | null;
 }
 
 export const DEFAULT_TRAIN_PADDLE_HEAD_CONFIG: TrainPaddleHeadConfig = {
+  ...HEAD_TRAINING_DEFAULTS,
   pairs: '',
   hidden: DEFAULT_PADDLE_HEAD_CONFIG.hidden,
-  cacheDir: 'data/cache/latent-frames',
   epochs: 10,
-  batchSize: 256,
-  lr: 1e-3,
-  lrFinal: 1e-4,
-  seed: 1,
-  backend: 'auto',
-  out: null,
 };
 
 /** Paddle steps of one split: features (rows x paddleFeatureSize) and travel classes; `moving` marks steps where the paddle moves in the last step or the next. */
