@@ -14,7 +14,7 @@
 // (pipeline/train-ball-head.ts) uses tfjs.
 import type * as tf from '@tensorflow/tfjs';
 import {
-  BALL_H, BALL_W, type BallPlace, BRICK_BAND, BRICK_COLS, BRICK_H, BRICK_LEFT, BRICK_ROWS, BRICK_W, brickCells, FIELD_BANDS, FIELD_X, lastPaddle,
+  BALL_H, BALL_W, type BallPlace, BRICK_BAND, BRICK_COLS, BRICK_H, BRICK_LEFT, BRICK_ROWS, BRICK_W, brickCell, brickCells, FIELD_BANDS, FIELD_X, lastPaddle,
 } from '../pipeline/breakout-decode';
 import { FRAME_WIDTH } from '../pipeline/frame-classes';
 import { buildMlp, PlainMlp } from './plain-mlp';
@@ -121,7 +121,7 @@ export function pathContacts(c: BallPlace, vx: number, vy: number, cells: Uint8A
     for (const py of [y, y + BALL_H - 1]) {
       if (py < BRICK_BAND[0] || py > BRICK_BAND[1]) continue;
       for (const px of [x, x + BALL_W - 1]) {
-        if (px >= FIELD_X[0] && px <= FIELD_X[1] && cells[Math.floor((py - BRICK_BAND[0]) / BRICK_H) * BRICK_COLS + Math.floor((px - BRICK_LEFT) / BRICK_W)]) out[o] = 1;
+        if (px >= FIELD_X[0] && px <= FIELD_X[1] && cells[brickCell(px, py)]) out[o] = 1;
       }
     }
     if (x < FIELD_X[0] || x + BALL_W - 1 > FIELD_X[1]) out[o + 1] = 1;

@@ -116,14 +116,17 @@ export function fieldBall(frame: Uint8Array): BallPlace | null {
 export function brickCells(frame: Uint8Array): Uint8Array {
   const full = new Uint8Array(BRICK_CELLS).fill(1);
   for (let y = BRICK_BAND[0]; y <= BRICK_BAND[1]; y++) {
-    const o = y * FRAME_WIDTH, row = Math.floor((y - BRICK_BAND[0]) / BRICK_H) * BRICK_COLS;
-    for (let x = FIELD_X[0]; x <= FIELD_X[1]; x++) if (frame[o + x] === 0) full[row + Math.floor((x - BRICK_LEFT) / BRICK_W)] = 0;
+    const o = y * FRAME_WIDTH;
+    for (let x = FIELD_X[0]; x <= FIELD_X[1]; x++) if (frame[o + x] === 0) full[brickCell(x, y)] = 0;
   }
   return full;
 }
 
+/** The index in brickCells of the cell holding pixel (x, y) of the brick band, inside the side walls. */
+export const brickCell = (x: number, y: number) => Math.floor((y - BRICK_BAND[0]) / BRICK_H) * BRICK_COLS + Math.floor((x - BRICK_LEFT) / BRICK_W);
+
 /** Whether pixel (x, y) of the brick band lies in a cell with no brick (per brickCells). */
-const inEmptyCell = (cells: Uint8Array, x: number, y: number) => cells[Math.floor((y - BRICK_BAND[0]) / BRICK_H) * BRICK_COLS + Math.floor((x - BRICK_LEFT) / BRICK_W)] === 0;
+const inEmptyCell = (cells: Uint8Array, x: number, y: number) => cells[brickCell(x, y)] === 0;
 
 /**
  * Top-left corner of the ball wherever it shows (null when none does): red below or above the bricks, or
