@@ -125,6 +125,24 @@ export function brickCells(frame: Uint8Array): Uint8Array {
 /** The index in brickCells of the cell holding pixel (x, y) of the brick band, inside the side walls. */
 export const brickCell = (x: number, y: number) => Math.floor((y - BRICK_BAND[0]) / BRICK_H) * BRICK_COLS + Math.floor((x - BRICK_LEFT) / BRICK_W);
 
+/**
+ * Draw each brick cell whole, in place: bricks go whole, but the decoder, scoring each pixel on its own,
+ * may leave a brick with holes (which would read as a ball among the bricks, visibleBall) or half a
+ * brick that went. A cell mostly coloured is filled in its row's colour; one mostly background that held
+ * a brick in the last frame (`lastCells`, brickCells) is cleared. Other cells are left as they are: a
+ * ball among the bricks shows in an empty cell.
+ */
+export function wholeBricks(frame: Uint8Array, lastCells: Uint8Array): void {
+  for (let cell = 0; cell < BRICK_CELLS; cell++) {
+    const row = Math.floor(cell / BRICK_COLS), y0 = BRICK_BAND[0] + row * BRICK_H, x0 = BRICK_LEFT + (cell % BRICK_COLS) * BRICK_W;
+    let coloured = 0;
+    for (let y = y0; y < y0 + BRICK_H; y++) for (let x = x0; x < x0 + BRICK_W; x++) if (frame[y * FRAME_WIDTH + x] !== 0) coloured++;
+    const fill = 2 * coloured > BRICK_H * BRICK_W ? RED_CLASS + row : lastCells[cell] === 1 ? 0 : -1;
+    if (fill < 0) continue;
+    for (let y = y0; y < y0 + BRICK_H; y++) frame.fill(fill, y * FRAME_WIDTH + x0, y * FRAME_WIDTH + x0 + BRICK_W);
+  }
+}
+
 /** Whether pixel (x, y) of the brick band lies in a cell with no brick (per brickCells). */
 const inEmptyCell = (cells: Uint8Array, x: number, y: number) => cells[brickCell(x, y)] === 0;
 
@@ -459,13 +477,15 @@ export function decodeBreakoutFrame(
     altClass[p] = alt;
   }
   const n = context.length, last = context[n - 1];
+  const lastBricks = brickCells(last);
+  wholeBricks(frame, lastBricks);
   const paddle = lastPaddle(last);
   // The paddle first: the ball head reads where it went (the two are drawn on rows apart).
   const paddleLeft = paddle !== null ? placePaddle(frame, redProb, altClass, paddle, heads.paddle?.next(context, code) ?? null) : null;
   const balls = context.map(fieldBall);
   // The head follows the ball among the bricks too (visibleBall); the rules below it, the red ball only.
   const predicted = heads.ball?.next(context, context.map(visibleBall), paddleLeft) ?? null;
-  placeBall(frame, redProb, altClass, BALL_MIN_PROB, balls, predicted, heads.ball ? brickCells(last) : null);
+  placeBall(frame, redProb, altClass, BALL_MIN_PROB, balls, predicted, heads.ball ? lastBricks : null);
   const scoreMayChange = brickWent(last, frame) || (n > 1 && brickWent(context[n - 2], last));
   placeDigits(frame, logBg, logGrey, scoreMayChange ? null : last);
   return frame;

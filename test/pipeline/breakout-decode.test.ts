@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import {
-  BALL_FIELD, BALL_MIN_PROB, decodeBreakoutFrame, DIGIT_PIXEL, DIGIT_PIXELS, ballFlight, brickCells, fieldBall, lastPaddle, visibleBall, NO_PRIOR, PIXEL_OF, placeBall, placeDigits, placePaddle, REAL_CELLS,
+  BALL_FIELD, BALL_MIN_PROB, decodeBreakoutFrame, DIGIT_PIXEL, DIGIT_PIXELS, ballFlight, brickCells, fieldBall, lastPaddle, visibleBall, NO_PRIOR, PIXEL_OF, placeBall, placeDigits, placePaddle, REAL_CELLS, wholeBricks,
 } from '../../pipeline/breakout-decode';
 import { FRAME_PIXELS, FRAME_WIDTH, GREY_CLASS, RED_CLASS } from '../../pipeline/frame-classes';
 
@@ -141,6 +141,36 @@ describe('the ball among the bricks', () => {
     const gone = Uint8Array.from(last);
     expect(placeBall(gone, new Float32Array(FRAME_PIXELS), new Uint8Array(FRAME_PIXELS), BALL_MIN_PROB, [], 'gone', brickCells(last))).toBeNull();
     expect(visibleBall(gone)).toBeNull();
+  });
+});
+
+describe('wholeBricks', () => {
+  const cellPixels = (f: Uint8Array, r: number, c: number) => {
+    const out: number[] = [];
+    for (let y = 57 + 6 * r; y < 63 + 6 * r; y++) for (let x = 8 + 8 * c; x < 16 + 8 * c; x++) out.push(f[at(x, y)]);
+    return out;
+  };
+
+  it('fills a brick the decoder left with holes, in its row\'s colour, so the holes read as no ball', () => {
+    const frame = Uint8Array.from(BRICKS);
+    frame[at(40, 70)] = BG;
+    frame[at(41, 71)] = BG;
+    expect(visibleBall(frame)).not.toBeNull();
+    wholeBricks(frame, brickCells(BRICKS));
+    expect(cellPixels(frame, 2, 4)).toEqual(new Array(48).fill(RED_CLASS + 2));
+    expect(visibleBall(frame)).toBeNull();
+  });
+
+  it('clears the rest of a brick that mostly went, and leaves a ball in a cell that held none', () => {
+    const last = Uint8Array.from(BRICKS);
+    for (let y = 81; y < 87; y++) last.fill(BG, at(32, y), at(40, y)); // cell (4, 3) empty
+    const frame = Uint8Array.from(last);
+    for (let y = 57; y < 63; y++) frame.fill(BG, at(8, y), at(14, y)); // 36 of cell (0, 0)'s 48 pixels gone
+    for (const p of box(34, 82)) frame[p] = 6; // the ball in the empty cell, in the row's green
+    wholeBricks(frame, brickCells(last));
+    expect(cellPixels(frame, 0, 0)).toEqual(new Array(48).fill(BG));
+    expect(visibleBall(frame)).toEqual({ x: 34, y: 82 });
+    expect(Array.from(brickCells(frame)).filter((v) => v === 0).length).toBe(2);
   });
 });
 
@@ -321,9 +351,10 @@ describe('decodeBreakoutFrame', () => {
   }
 
   it('is the per-pixel argmax where no ball is in question', () => {
-    // Any class but red (the ball) anywhere but the digit cells, which hold a whole 7.
+    // Any class but red (the ball) anywhere but the digit cells, which hold a whole 7, and the bricks, whole.
     const truth = new Uint8Array(FRAME_PIXELS).map((_, p) => (DIGIT_PIXEL[p] >= 0 || (p * 7919) % 9 === RED_CLASS ? BG : (p * 7919) % 9));
     drawDigit(truth, SEVEN);
+    for (let y = 57; y <= 92; y++) truth.fill(RED_CLASS + Math.floor((y - 57) / 6), at(8, y), at(152, y));
     const logits = packedLogits((p, c) => (c === truth[p] ? 10 : 0));
     expect(decodeBreakoutFrame(logits, 0, PIXEL_OF, NO_PRIOR, REAL_CELLS, [BRICKS, NOTHING])).toEqual(truth);
   });
