@@ -18,6 +18,9 @@
 // and follows the ball among the bricks, where the game draws it in each row's colour (a red box is never
 // drawn there).
 //
+// Bricks go whole, so each brick cell is drawn whole too (wholeBricks): a brick the decoder leaves with
+// holes would read as the ball among the bricks, and the ball head would follow that phantom.
+//
 // The paddle is one red bar on rows 189-192, 16 pixels wide (8 once it has shrunk), and never leaves
 // the screen; pushed against the right wall it slides partly under the wall (whose bottom is red too).
 // The model, unsure there, erodes it a few columns a step until it is gone, so it is drawn once, as wide

@@ -359,6 +359,14 @@ describe('decodeBreakoutFrame', () => {
     expect(decodeBreakoutFrame(logits, 0, PIXEL_OF, NO_PRIOR, REAL_CELLS, [BRICKS, NOTHING])).toEqual(truth);
   });
 
+  it('draws a brick the model leaves with holes whole', () => {
+    const holed = Uint8Array.from(BRICKS);
+    holed[at(40, 70)] = BG;
+    const frame = decodeBreakoutFrame(packedLogits((p, c) => (c === holed[p] ? 10 : 0)), 0, PIXEL_OF, NO_PRIOR, REAL_CELLS, [BRICKS, BRICKS]);
+    expect(frame[at(40, 70)]).toBe(RED_CLASS + 2);
+    expect(visibleBall(frame)).toBeNull();
+  });
+
   it('draws a half-drawn digit as a whole glyph', () => {
     // The last frame shows 1; the logits lean towards 7 on 70% of the pixels where 7 and 1 differ
     // and towards 1 on the rest, so a per-pixel argmax would draw a fragment of both: a whole 7 it is.
