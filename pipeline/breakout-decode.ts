@@ -128,6 +128,9 @@ export function brickCells(frame: Uint8Array): Uint8Array {
 /** The index in brickCells of the cell holding pixel (x, y) of the brick band, inside the side walls. */
 export const brickCell = (x: number, y: number) => Math.floor((y - BRICK_BAND[0]) / BRICK_H) * BRICK_COLS + Math.floor((x - BRICK_LEFT) / BRICK_W);
 
+/** The colour class of the brick row holding pixel row y of the brick band: red, orange, ... blue, from the top (the ball takes it there too). */
+const brickRowClass = (y: number) => RED_CLASS + Math.floor((y - BRICK_BAND[0]) / BRICK_H);
+
 /**
  * Draw each brick cell whole, in place: bricks go whole, but the decoder, scoring each pixel on its own,
  * may leave a brick with holes (which would read as a ball among the bricks, visibleBall) or half a
@@ -140,7 +143,7 @@ export function wholeBricks(frame: Uint8Array, lastCells: Uint8Array): void {
     const row = Math.floor(cell / BRICK_COLS), y0 = BRICK_BAND[0] + row * BRICK_H, x0 = BRICK_LEFT + (cell % BRICK_COLS) * BRICK_W;
     let coloured = 0;
     for (let y = y0; y < y0 + BRICK_H; y++) for (let x = x0; x < x0 + BRICK_W; x++) if (frame[y * FRAME_WIDTH + x] !== 0) coloured++;
-    const fill = 2 * coloured > BRICK_H * BRICK_W ? RED_CLASS + row : lastCells[cell] === 1 ? 0 : -1;
+    const fill = 2 * coloured > BRICK_H * BRICK_W ? brickRowClass(y0) : lastCells[cell] === 1 ? 0 : -1;
     if (fill < 0) continue;
     for (let y = y0; y < y0 + BRICK_H; y++) frame.fill(fill, y * FRAME_WIDTH + x0, y * FRAME_WIDTH + x0 + BRICK_W);
   }
@@ -296,7 +299,7 @@ function drawBall(frame: Uint8Array, altClass: Uint8Array, x: number, y: number)
     const among = row >= BRICK_BAND[0] && row <= BRICK_BAND[1];
     for (let dx = 0; dx < BALL_W; dx++) {
       const p = row * FRAME_WIDTH + x + dx;
-      if (among) frame[p] = RED_CLASS + Math.floor((row - BRICK_BAND[0]) / BRICK_H);
+      if (among) frame[p] = brickRowClass(row);
       else if (BALL_FIELD[p]) frame[p] = RED_CLASS;
     }
   }
