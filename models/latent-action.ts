@@ -54,6 +54,14 @@ export interface LatentActionConfig {
    * chosen on the validation split, together with the ball placement (README, "Keep bias").
    */
   keepBias: number;
+  /**
+   * Rows of the next frame above this one reach the encoder as they were in the last context frame
+   * (0 = it sees the whole next frame). On Breakout 93, the bricks' bottom edge: what the player does
+   * (the paddle, a serve) shows below it, while a ball hidden among the bricks, the bricks it breaks
+   * and the score are not the player's doing; seeing them, the encoder would spend codes on them that
+   * no action map can name from the action.
+   */
+  encoderFromRow: number;
 }
 
 export const DEFAULT_LATENT_ACTION_CONFIG: LatentActionConfig = {
@@ -72,7 +80,16 @@ export const DEFAULT_LATENT_ACTION_CONFIG: LatentActionConfig = {
   refineChannels: 32,
   priorInit: 4,
   keepBias: 2.5,
+  encoderFromRow: 0,
 };
+
+/** The next frame as the encoder sees it: rows above `encoderFromRow` are the last context frame's. */
+export function encoderNextFrame(cfg: Pick<LatentActionConfig, 'width' | 'encoderFromRow'>, last: Uint8Array, next: Uint8Array): Uint8Array {
+  if (cfg.encoderFromRow <= 0) return next;
+  const view = next.slice();
+  view.set(last.subarray(0, cfg.encoderFromRow * cfg.width));
+  return view;
+}
 
 /** Rows padded so the height divides by 8 (210 -> 216): 3 on top, the rest below. */
 export function padding(cfg: Pick<LatentActionConfig, 'height'>): { top: number; bottom: number; paddedH: number } {

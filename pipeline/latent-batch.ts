@@ -4,7 +4,7 @@
 // VQ commitment term.
 import * as tf from '@tensorflow/tfjs';
 import type { GradientReplica } from '../models/data-parallel';
-import { type LatentActionConfig, LatentActionModel, packFrames, packedShape, packWeights } from '../models/latent-action';
+import { encoderNextFrame, type LatentActionConfig, LatentActionModel, packFrames, packedShape, packWeights } from '../models/latent-action';
 import type { LatentDataset, Window } from './latent-dataset';
 
 /** One window: K context class frames (oldest first) and the next frame. */
@@ -19,6 +19,8 @@ export interface PackedBatch {
   older: Float32Array | null;
   last: Float32Array;
   target: Float32Array;
+  /** The next frame as the encoder sees it (encoderNextFrame); null when that is the target itself. */
+  encoderNext: Float32Array | null;
   weights: Float32Array;
   /** Class frames kept for scoring and pictures. */
   lastFrames: Uint8Array[];
@@ -39,6 +41,7 @@ export function packWindows(windows: FrameWindow[], cfg: LatentActionConfig, dyn
     older: K > 1 ? new Float32Array(B * n1 * (K - 1)) : null,
     last: new Float32Array(B * n1),
     target: new Float32Array(B * n1),
+    encoderNext: cfg.encoderFromRow > 0 ? new Float32Array(B * n1) : null,
     weights: new Float32Array(B * cell.h4 * cell.w4 * 16),
     lastFrames: [],
     targetFrames: [],
@@ -49,6 +52,7 @@ export function packWindows(windows: FrameWindow[], cfg: LatentActionConfig, dyn
     if (out.older) packFrames(cfg, context.slice(0, K - 1), out.older, i);
     packFrames(cfg, [last], out.last, i);
     packFrames(cfg, [target], out.target, i);
+    if (out.encoderNext) packFrames(cfg, [encoderNextFrame(cfg, last, target)], out.encoderNext, i);
     packWeights(cfg, (p) => (target[p] !== last[p] ? 1 + dynamicWeight : 1), out.weights, i);
     out.lastFrames.push(last);
     out.targetFrames.push(target);
@@ -72,7 +76,7 @@ export function toTensors(b: PackedBatch, cfg: LatentActionConfig): BatchTensors
   return {
     older: b.older ? tf.tensor4d(b.older, [b.size, s.h4, s.w4, s.channels * (cfg.contextFrames - 1)]) : null,
     last: tf.tensor4d(b.last, [b.size, s.h4, s.w4, s.channels]),
-    next: tf.tensor4d(b.target, [b.size, s.h4, s.w4, s.channels]),
+    next: tf.tensor4d(b.encoderNext ?? b.target, [b.size, s.h4, s.w4, s.channels]),
     target: tf.tensor2d(b.target, [b.size * s.h4 * s.w4 * 16, cfg.numClasses]),
     weights: tf.tensor1d(b.weights),
   };

@@ -5,6 +5,7 @@ import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import {
+  encoderNextFrame,
   type LatentActionConfig,
   LatentActionModel,
   latentActionFromWeights,
@@ -75,7 +76,7 @@ export class WorldModel {
   inferCodes(contexts: Uint8Array[][], nexts: Uint8Array[]): Int32Array {
     return tf.tidy(() => {
       const { older, last } = this.packContext(contexts);
-      const next = packBatch(this.config, nexts.map((n) => [n]));
+      const next = packBatch(this.config, nexts.map((n, i) => [encoderNextFrame(this.config, contexts[i]!.at(-1)!, n)]));
       return this.model.nearestCodes(this.model.encodeContinuous(older, last, next));
     });
   }

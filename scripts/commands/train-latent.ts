@@ -21,6 +21,7 @@ interface Args {
   blocks: number;
   'coarse-blocks': number;
   'global-path': boolean;
+  'encoder-from-row': number;
   'dynamic-weight': number;
   'keep-bias': number;
   'context-noise': number;
@@ -89,6 +90,7 @@ export const trainLatentCommand: CommandModule<object, Args> = {
       .option('blocks', { type: 'number', default: DEFAULT_LATENT_ACTION_CONFIG.bodyBlocks, describe: 'Decoder residual blocks at 1/8 resolution (each adds 16 px of reach)' })
       .option('coarse-blocks', { type: 'number', default: DEFAULT_LATENT_ACTION_CONFIG.coarseBlocks, describe: 'Decoder residual blocks at 1/16 resolution (0 = no such path); with --init, adds the path to a model without one' })
       .option('global-path', { type: 'boolean', default: DEFAULT_LATENT_ACTION_CONFIG.globalPath, describe: 'Decoder path from the whole screen (mean and max of the 1/8 features) to every cell, e.g. for the score digits to see a lost ball; with --init, adds the path to a model without one' })
+      .option('encoder-from-row', { type: 'number', default: DEFAULT_LATENT_ACTION_CONFIG.encoderFromRow, describe: "Rows of the next frame above this one reach the encoder as in the last context frame, so codes carry only what shows below it (Breakout: 93, the bricks' bottom edge; 0 = the whole frame)" })
       .option('init', { type: 'string', describe: 'Start from this world-model checkpoint (its weights, codebook and model config; no warm-up), e.g. to train on for longer or on new data' })
       .option('freeze-encoder', { type: 'boolean', default: D.freezeEncoder, describe: 'With --init: train the decoder only, so the codes (and an action map made for them) keep their meaning' })
       .option('context-noise', { type: 'number', default: D.contextNoise, describe: 'Share of training windows whose context frames get painted mistakes to repair (0 = off)' })
@@ -115,6 +117,7 @@ export const trainLatentCommand: CommandModule<object, Args> = {
       ['--channels', args.channels.join(' '), args.channels.length === 3 && args.channels.every((c) => Number.isInteger(c) && c > 0)],
       ['--workers', args.workers, Number.isInteger(args.workers) && args.workers >= 1 && args.workers <= args.batch],
       ['--blocks', args.blocks, Number.isInteger(args.blocks) && args.blocks >= 0],
+      ['--encoder-from-row', args['encoder-from-row'], Number.isInteger(args['encoder-from-row']) && args['encoder-from-row'] >= 0 && args['encoder-from-row'] < DEFAULT_LATENT_ACTION_CONFIG.height],
       ['--coarse-blocks', args['coarse-blocks'], Number.isInteger(args['coarse-blocks']) && args['coarse-blocks'] >= 0],
       ['--dynamic-weight', args['dynamic-weight'], args['dynamic-weight'] >= 0],
       ['--keep-bias', args['keep-bias'], Number.isFinite(args['keep-bias'])],
@@ -164,6 +167,7 @@ export const trainLatentCommand: CommandModule<object, Args> = {
         bodyBlocks: args.blocks,
         coarseBlocks: args['coarse-blocks'],
         globalPath: args['global-path'],
+        encoderFromRow: args['encoder-from-row'],
         keepBias: args['keep-bias'],
       },
     };

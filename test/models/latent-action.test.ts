@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { initBackend } from '../../models/backend';
 import {
-  DEFAULT_LATENT_ACTION_CONFIG, LatentActionModel, depthToSpace, packFrames, packedShape, savedLatentActionConfig, unpackClasses,
+  DEFAULT_LATENT_ACTION_CONFIG, LatentActionModel, depthToSpace, encoderNextFrame, packFrames, packedShape, savedLatentActionConfig, unpackClasses,
 } from '../../models/latent-action';
 import { EmaCodebook, codeUsage } from '../../models/vq';
 
@@ -33,6 +33,15 @@ describe('latent action model', () => {
       cells[c * 16 + sp] = best;
     }
     expect(Array.from(unpackClasses(small, cells))).toEqual(Array.from(g));
+  });
+
+  it('encoderNextFrame: rows above encoderFromRow are the last frame\'s, the rest the next frame\'s (0 = all of it)', () => {
+    const last = randomFrame(small.height, small.width, 3, 3), next = randomFrame(small.height, small.width, 3, 4);
+    expect(encoderNextFrame({ ...small, encoderFromRow: 0 }, last, next)).toBe(next);
+    const view = encoderNextFrame({ ...small, encoderFromRow: 5 }, last, next);
+    expect(Array.from(view.subarray(0, 5 * 16))).toEqual(Array.from(last.subarray(0, 5 * 16)));
+    expect(Array.from(view.subarray(5 * 16))).toEqual(Array.from(next.subarray(5 * 16)));
+    expect(view).not.toBe(next);
   });
 
   it('depthToSpace from reshape/transpose equals tf.depthToSpace', () => {

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { initBackend } from '../../models/backend';
-import { DEFAULT_LATENT_ACTION_CONFIG, LatentActionModel } from '../../models/latent-action';
+import { DEFAULT_LATENT_ACTION_CONFIG, LatentActionModel, packedShape, packFrames } from '../../models/latent-action';
 import { evalStarts, evalWorldModel, formatEvalTable } from '../../pipeline/eval-world-model';
 import { rgbToClasses } from '../../pipeline/frame-classes';
 import { DEFAULT_BALL_HEAD, DEFAULT_PADDLE_HEAD, headDir, paddleHeadDirFor, WorldModel, saveWorldModel } from '../../pipeline/world-model';
@@ -28,6 +28,27 @@ describe('world model checkpoint and evaluation', () => {
     const original = new WorldModel(model);
     for (const code of [0, 3]) expect(Array.from(loaded.predict([ctx], [code])[0])).toEqual(Array.from(original.predict([ctx], [code])[0]));
     expect(Array.from(loaded.inferCodes([ctx], [ctx[1]]))).toEqual(Array.from(original.inferCodes([ctx], [ctx[1]])));
+  });
+
+  it('with encoderFromRow, the encoder does not see the next frame above that row (saved with the model)', async () => {
+    const cfg = { ...DEFAULT_LATENT_ACTION_CONFIG, height: 24, width: 32, contextFrames: 2, codebookSize: 4, codeDim: 8, encoderChannels: [4, 4, 4] as [number, number, number], stemChannels: 4, bodyChannels: 8, bodyBlocks: 1, refineChannels: 4 };
+    const ctx = [0, 1].map((k) => Uint8Array.from({ length: 24 * 32 }, (_, i) => ((i * 7 + k) % 5 === 0 ? 2 : 0)));
+    // Next frames that differ from the last context frame, and from each other, only above row 12.
+    const nexts = [0, 1, 2, 3].map((k) => Uint8Array.from({ length: 24 * 32 }, (_, i) => (i < 12 * 32 ? Math.floor(i / (k + 1)) % 3 : ctx[1][i])));
+    // A codebook of the encoder's outputs for those frames seen whole, so seeing them whole names 4 codes.
+    const whole = new LatentActionModel(cfg, 5);
+    const s1 = packedShape(cfg, 1);
+    const packed = (frames: Uint8Array[]) => tf.tensor4d(packFrames(cfg, frames, new Float32Array(s1.h4 * s1.w4 * s1.channels)), [1, s1.h4, s1.w4, s1.channels]);
+    whole.codebook.set(nexts.flatMap((n) => Array.from(tf.tidy(() => whole.encodeContinuous(packed([ctx[0]]), packed([ctx[1]]), packed([n])).dataSync()))));
+    expect(Array.from(new WorldModel(whole).inferCodes(nexts.map(() => ctx), nexts))).toEqual([0, 1, 2, 3]);
+
+    const dir = join(mkdtempSync(join(tmpdir(), 'wm-')), 'ckpt');
+    const viewing = new LatentActionModel({ ...cfg, encoderFromRow: 12 }, 5);
+    viewing.codebook.set(whole.codebook);
+    await saveWorldModel(dir, viewing, { step: 1 });
+    const wm = await WorldModel.load(dir);
+    expect(wm.config.encoderFromRow).toBe(12);
+    expect(Array.from(wm.inferCodes(nexts.map(() => ctx), nexts))).toEqual(Array(4).fill(wm.inferCodes([ctx], [ctx[1]])[0]));
   });
 
   it('refuses a folder that is not a world model with a clear message', async () => {
